@@ -1,0 +1,1 @@
+"""Deep-learning side of the toolkit (PyTorch): the TOSC-SR system and MI estimators."""
