@@ -1,0 +1,36 @@
+"""Exact semantic rate-distortion theory on discrete sources (NumPy/Numba; no torch).
+
+Bits by default; ``base=`` changes the unit. See ``docs/theory.md``.
+"""
+
+from .measures import (
+    conditional_entropy,
+    conditional_mutual_information,
+    entropy,
+    kl_divergence,
+    mutual_information,
+)
+from .solver import (
+    ConvergenceWarning,
+    SemanticRDResult,
+    evaluate_encoder,
+    information_bottleneck,
+    rate_distortion,
+    semantic_rd,
+)
+
+__all__ = [
+    "ConvergenceWarning",
+    "SemanticRDResult",
+    "conditional_entropy",
+    "conditional_mutual_information",
+    "entropy",
+    "evaluate_encoder",
+    "information_bottleneck",
+    "kl_divergence",
+    "mutual_information",
+    "rate_distortion",
+    "semantic_rd",
+]
+
+__version__ = "0.1.0"
