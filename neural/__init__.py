@@ -1,1 +1,7 @@
 """Deep-learning side of the toolkit (PyTorch): the TOSC-SR system and MI estimators."""
+
+# TOSC-SR system (issue 5); training lives in neural.train (python -m neural.train)
+from .channels import AWGNChannel, RayleighBlockFadingChannel  # noqa: E402
+from .losses import tosc_loss  # noqa: E402
+from .models import TOSCSR, JSCCCodec, JSCCDecoder, JSCCEncoder, ResNet18  # noqa: E402
+from .quantizer import BinaryQuantizer, bits_per_pixel  # noqa: E402
