@@ -18,6 +18,8 @@ from .solver import (
     rate_distortion,
     semantic_rd,
 )
+from .capacity import CapacityResult, channel_capacity  # issue 6
+from .batched import BatchResult, semantic_rd_batch  # issue 6
 
 __all__ = [
     "ConvergenceWarning",
@@ -32,5 +34,7 @@ __all__ = [
     "rate_distortion",
     "semantic_rd",
 ]
+
+__all__ += ["BatchResult", "CapacityResult", "channel_capacity", "semantic_rd_batch"]  # issue 6
 
 __version__ = "0.1.0"

@@ -22,65 +22,79 @@ from numba import njit, prange
 PARALLEL_MIN_SIZE = 1 << 16
 
 
-def _logits_impl(log_q, dl, cen, coef, out, row_max, row_fallback):
-    """First half of step 1 of eq. (17): the log-domain numerator, shifted by its row max.
+@njit(cache=True, nogil=True, inline="always")
+def _row_logits(log_q, dl_row, cen_row, coef, out_row):
+    """One row of step 1 of eq. (17), first half: the log-domain numerator
+    ``log p_k(x̂) - d_RD(x, x̂)/λ + (β/λ)·Σ_y p(y|x) log p_k(y|x̂)`` shifted by its max.
 
-    ``out[x, x̂] = log p_k(x̂) - d_RD(x, x̂)/λ + (β/λ)·Σ_y p(y|x) log p_k(y|x̂) - row_max[x]``.
-    ``cen`` may hold ``-inf`` (a label x can emit that x̂ never does) and may be the
-    same array as ``out`` (the update is in place). A row whose every entry is
-    ``-inf`` (possible only for a source symbol that reaches no used x̂ through
-    ``d_IB``, e.g. one with p(x) = 0) falls back to the ``d_RD`` part alone and is
-    flagged in ``row_fallback``.
+    Returns ``(row_max, fallback)``. ``cen_row`` may hold ``-inf`` (a label x can emit
+    that x̂ never does) and may alias ``out_row``. A row whose every entry is ``-inf``
+    (possible only for a source symbol that reaches no used x̂ through ``d_IB``, e.g.
+    one with p(x) = 0) falls back to the ``d_RD`` part alone (``fallback`` True).
     """
-    n, k = dl.shape
-    use_ce = coef > 0.0
-    for i in prange(n):
-        m = -np.inf
-        if use_ce:
-            for j in range(k):
-                v = log_q[j] - dl[i, j] + coef * cen[i, j]
-                out[i, j] = v
-                m = max(m, v)
-        else:
-            for j in range(k):
-                v = log_q[j] - dl[i, j]
-                out[i, j] = v
-                m = max(m, v)
-        flag = False
-        if m == -np.inf:
-            flag = True
-            for j in range(k):
-                v = log_q[j] - dl[i, j]
-                out[i, j] = v
-                m = max(m, v)
+    k = dl_row.shape[0]
+    m = -np.inf
+    if coef > 0.0:
         for j in range(k):
-            out[i, j] -= m
+            v = log_q[j] - dl_row[j] + coef * cen_row[j]
+            out_row[j] = v
+            m = max(m, v)
+    else:
+        for j in range(k):
+            v = log_q[j] - dl_row[j]
+            out_row[j] = v
+            m = max(m, v)
+    flag = False
+    if m == -np.inf:
+        flag = True
+        for j in range(k):
+            v = log_q[j] - dl_row[j]
+            out_row[j] = v
+            m = max(m, v)
+    for j in range(k):
+        out_row[j] -= m
+    return m, flag
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _row_normalise(new_row, old_row, row_max, fallback, coef, h_x):
+    """One row of step 1 of eq. (17), second half, after ``new_row = exp(logits)``:
+    division by μ(x) (eq. 13). Returns ``(log μ(x), max_x̂ |new - old|)``; ``log μ``
+    includes the constant ``β·H(Y|X=x)/λ`` part of ``d_IB`` that cancels in the encoder."""
+    k = new_row.shape[0]
+    s = 0.0
+    for j in range(k):
+        s += new_row[j]
+    inv = 1.0 / s
+    r = 0.0
+    for j in range(k):
+        e = new_row[j] * inv
+        new_row[j] = e
+        r = max(r, abs(e - old_row[j]))
+    log_mu = row_max + math.log(s)
+    if not fallback:
+        log_mu += coef * h_x
+    return log_mu, r
+
+
+def _logits_impl(log_q, dl, cen, coef, out, row_max, row_fallback):
+    """First half of step 1 of eq. (17) for every row (:func:`_row_logits`)."""
+    n = dl.shape[0]
+    for i in prange(n):
+        m, flag = _row_logits(log_q, dl[i], cen[i], coef, out[i])
         row_max[i] = m
         row_fallback[i] = flag
 
 
 def _normalise_impl(enc_new, enc_old, row_max, row_fallback, coef, h_x, log_mu, row_resid):
-    """Second half of step 1 of eq. (17), after ``enc_new = exp(logits)``.
-
-    Normalises each row (division by μ(x), eq. 13), stores ``log μ(x)`` including
-    the constant ``β·H(Y|X=x)/λ`` part of ``d_IB`` that cancels in the encoder, and
-    the stationarity residual ``row_resid[x] = max_x̂ |enc_new - enc_old|``.
-    """
-    n, k = enc_new.shape
+    """Second half of step 1 of eq. (17), after ``enc_new = exp(logits)``, for every row
+    (:func:`_row_normalise`): the encoder, ``log μ(x)`` and the stationarity residual
+    ``row_resid[x] = max_x̂ |enc_new - enc_old|``."""
+    n = enc_new.shape[0]
     for i in prange(n):
-        s = 0.0
-        for j in range(k):
-            s += enc_new[i, j]
-        inv = 1.0 / s
-        r = 0.0
-        for j in range(k):
-            e = enc_new[i, j] * inv
-            enc_new[i, j] = e
-            r = max(r, abs(e - enc_old[i, j]))
+        lm, r = _row_normalise(enc_new[i], enc_old[i], row_max[i], row_fallback[i], coef, h_x[i])
+        log_mu[i] = lm
         row_resid[i] = r
-        log_mu[i] = row_max[i] + math.log(s)
-        if not row_fallback[i]:
-            log_mu[i] += coef * h_x[i]
 
 
 # Re-association lets LLVM vectorise the row reductions; no flag assumes finite values
@@ -138,3 +152,98 @@ def encoder_step(log_q, dl, cen, coef, h_x, enc_old, enc_new, log_mu, row_resid,
     np.exp(enc_new, out=enc_new)
     (_normalise_parallel if par else _normalise_serial)(enc_new, enc_old, row_max, row_fallback,
                                                         coef, h_x, log_mu, row_resid)
+
+
+def _batch_logits_impl(active, log_q, log_r, d, lam, coef, p_y_given_x, out, row_max, row_fallback):
+    """First half of step 1 of eq. (17) for every problem in ``active`` and every row
+    (:func:`_row_logits`), the cross-entropy row ``Σ_y p(y|x) log p_k(y|x̂)`` formed on
+    the fly (``-inf`` where p(y|x) > 0 meets p_k(y|x̂) = 0). Parallel over (problem, row)."""
+    n, k = d.shape
+    m = p_y_given_x.shape[1]
+    na = active.shape[0]
+    for t in prange(na * n):
+        b = active[t // n]
+        i = t % n
+        dl_row = np.empty(k)
+        cen_row = np.zeros(k)
+        for j in range(k):
+            dl_row[j] = d[i, j] / lam[b]
+        if coef[b] > 0.0:
+            for j in range(k):
+                s = 0.0
+                for y in range(m):
+                    pv = p_y_given_x[i, y]
+                    if pv > 0.0:
+                        s += pv * log_r[b, j, y]
+                cen_row[j] = s
+        mx, flag = _row_logits(log_q[b], dl_row, cen_row, coef[b], out[b, i])
+        row_max[b, i] = mx
+        row_fallback[b, i] = flag
+
+
+def _batch_normalise_impl(active, enc_new, enc_old, row_max, row_fallback, coef, h_x, p_x,
+                     p_y_given_x, log_mu, resid, q_new, joint_new):
+    """Second half of step 1 of eq. (17) (:func:`_row_normalise`) and steps 2–3 before
+    division, per problem in ``active``: ``resid[b] = max |enc_new - enc_old|``,
+    ``q_new[b] = Σ_x p(x) enc_new[b, x]`` and, when ``coef[b] > 0``, ``joint_new[b] =
+    p_{k+1}(x̂, y)``. Parallel over problems."""
+    n, k = enc_new.shape[1], enc_new.shape[2]
+    m = p_y_given_x.shape[1]
+    for t in prange(active.shape[0]):
+        b = active[t]
+        use_ce = coef[b] > 0.0
+        for j in range(k):
+            q_new[b, j] = 0.0
+            for y in range(m):
+                joint_new[b, j, y] = 0.0
+        rmax = 0.0
+        for i in range(n):
+            row = enc_new[b, i]
+            lm, r = _row_normalise(row, enc_old[b, i], row_max[b, i], row_fallback[b, i],
+                                   coef[b], h_x[i])
+            log_mu[b, i] = lm
+            rmax = max(rmax, r)
+            pi = p_x[i]
+            for j in range(k):
+                q_new[b, j] += pi * row[j]
+            if use_ce:
+                for y in range(m):
+                    pxy = pi * p_y_given_x[i, y]
+                    if pxy > 0.0:
+                        for j in range(k):
+                            joint_new[b, j, y] += pxy * row[j]
+        resid[b] = rmax
+
+
+_batch_logits_serial = njit(cache=True, nogil=True, fastmath=_FASTMATH)(_batch_logits_impl)
+_batch_logits_parallel = njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)(
+    _batch_logits_impl)
+_batch_normalise_serial = njit(cache=True, nogil=True, fastmath=_FASTMATH)(_batch_normalise_impl)
+_batch_normalise_parallel = njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)(
+    _batch_normalise_impl)
+
+
+def batch_step(active, log_q, log_r, d, lam, coef, p_x, p_y_given_x, h_x, enc_old, enc_new,
+               log_mu, resid, q_new, joint_new, row_max, row_fallback) -> None:
+    """One eq. (17) step for every problem ``b`` in ``active`` of a batch on one source.
+
+    Problem ``b`` has temperature ``lam[b]`` and ``coef[b] = β_b/λ_b``; its state is
+    ``log_q[b]`` (log p_k(x̂)) and, when ``coef[b] > 0``, ``log_r[b]`` (log p_k(y|x̂),
+    k×m). As :func:`encoder_step`: logits in a Numba pass, ``exp`` by NumPy (SIMD) in
+    place, normalisation in a second Numba pass, both built on the same row kernels
+    (:func:`_row_logits`, :func:`_row_normalise`); the parallel builds are used when the
+    active batch has at least ``PARALLEL_MIN_SIZE`` encoder entries. Outputs per problem: ``enc_new[b]``,
+    ``log_mu[b]``, ``resid[b]``, ``q_new[b]`` (eq. 17 step 2) and, when ``coef[b] > 0``,
+    ``joint_new[b] = p_{k+1}(x̂, y)`` (eq. 17 step 3 before division).
+    """
+    par = active.shape[0] * d.size >= PARALLEL_MIN_SIZE
+    (_batch_logits_parallel if par else _batch_logits_serial)(
+        active, log_q, log_r, d, lam, coef, p_y_given_x, enc_new, row_max, row_fallback)
+    if active.shape[0] == enc_new.shape[0]:
+        np.exp(enc_new, out=enc_new)
+    else:
+        for b in active:
+            np.exp(enc_new[b], out=enc_new[b])
+    (_batch_normalise_parallel if par else _batch_normalise_serial)(
+        active, enc_new, enc_old, row_max, row_fallback, coef, h_x, p_x, p_y_given_x, log_mu,
+        resid, q_new, joint_new)

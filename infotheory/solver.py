@@ -7,6 +7,10 @@ One solver serves three problems (``docs/theory.md``):
 * the information bottleneck, ``d_RD ≡ 0`` with ``β_IB = β/λ``
   (:func:`information_bottleneck`).
 
+For ``β = 0`` the default path is accelerated (a short plain warm-up, the active-set
+SQP of :mod:`infotheory.accelerate`, then plain certification); ``accelerate=False``
+gives plain iteration throughout.
+
 Internally everything is in nats (the ``exp(-d_S/λ)`` of eq. 17 fixes the unit of
 ``d_IB``); information quantities are reported in units of ``base`` (bits by
 default).
@@ -16,12 +20,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Union
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from . import accelerate as _accel
 from . import kernels
 from ._validation import (
     as_float_array,
@@ -83,7 +88,12 @@ class SemanticRDResult:
     base : float
         Logarithm base of the information quantities.
     message : str
-        Why the iteration stopped.
+        Why the iteration stopped. For β > 0 it says that the answer is a stationary
+        point of eqs. (12)–(15) (the problem is not convex).
+    objective_change : float or None
+        ``F(previous encoder) - F(encoder)`` over the last step, units of ``base``
+        (≥ 0 up to rounding: F never increases). For :func:`evaluate_encoder`, what
+        one more eq. (17) step would gain. None when no step was taken.
     """
 
     encoder: np.ndarray
@@ -104,6 +114,7 @@ class SemanticRDResult:
     lam: float
     base: float
     message: str = field(default="")
+    objective_change: Optional[float] = field(default=None)
 
 
 InitSpec = Union[str, np.ndarray]
@@ -222,6 +233,7 @@ def semantic_rd(
     max_iter: int = 100_000,
     base: float = 2,
     callback: Optional[Callback] = None,
+    accelerate: Union[bool, str] = "auto",
 ) -> SemanticRDResult:
     """Solve the semantic rate-distortion problem (eq. 11) by the iteration of eq. (17).
 
@@ -258,6 +270,14 @@ def semantic_rd(
         Logarithm base of the reported information quantities (2: bits, e: nats).
     callback : callable(iteration, encoder) -> bool or None, optional
         Called after every step with a copy of the new encoder; returning True stops.
+    accelerate : {"auto", True, False}
+        ``"auto"`` or ``True`` (default ``"auto"``): accelerated for ``β = 0`` (convex;
+        the answer is certified by Blahut's bound whichever path produced it); for
+        ``β > 0`` there is no accelerated path yet and plain iteration is used.
+        ``False``: plain eq. (17) only. The accelerated path first takes ``accelerate.WARMUP`` plain
+        steps (so short runs are exactly plain iteration), keeps the objective
+        monotone, and always finishes with plain steps that check the same stopping
+        rules as plain iteration (see :mod:`infotheory.accelerate`).
 
     Returns
     -------
@@ -290,10 +310,61 @@ def semantic_rd(
     if not math.isfinite(beta / lam):
         raise ValueError(f"beta/lam must be finite, got beta={beta!r}, lam={lam!r}")
 
+    if accelerate not in ("auto", True, False):
+        raise ValueError(f"accelerate must be 'auto', True or False, got {accelerate!r}")
+    # β > 0: no accelerated path (see infotheory.accelerate); plain iteration
+    accel = beta == 0 and (accelerate == "auto" or bool(accelerate))
+
     enc = _initial_encoder(init, n, k, seed)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter,
-                        log_base, callback)
+        return _solve(px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter, log_base,
+                      callback, accel)
+
+
+def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, callback, accel,
+           warmup: int = _accel.WARMUP, it0: int = 0) -> SemanticRDResult:
+    """Plain or accelerated solve from ``enc`` (validated inputs; nats inside).
+
+    Accelerated (β = 0 only): ``warmup`` plain steps, the accelerated phase
+    (:func:`accelerate.sqp_rd`), then plain steps that apply the
+    same stopping rules and certificate as plain iteration. ``it0`` steps were taken
+    before (the batched solver's warm-up)."""
+    if not accel or max_iter <= warmup:
+        return _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base,
+                        callback, it0=it0)
+    if warmup > 0:
+        # warm-up: plain steps (they make the large early progress and identify most of
+        # the support); a problem that converges here never sees the accelerated phase
+        res = _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, warmup, log_base,
+                       callback, it0=it0, warn=False)
+        if res.converged or res.message == "stopped by callback":
+            return res
+        enc, used = res.encoder, res.iterations
+    else:
+        used = it0
+    budget = max_iter + it0 - used
+    q, steps, why = _accel.sqp_rd(
+        px, d / lam, px @ enc, gap_tol=0.5 * gap_tol_nats, log_c_tol=0.5 * tol,
+        max_steps=budget - 1, callback=callback, it0=used)
+    enc = _encoder_from_marginal(q, d / lam)
+    used += steps
+    if why == "stopped by callback":
+        ev = _iterate(px, pyx, d, enc, beta, lam, 0.0, 0.0, 1, log_base, None, evaluate_only=True)
+        return replace(ev, iterations=used, converged=False, message=why)
+    # final plain steps: the same stopping rules (and certificate) as plain iteration
+    res = _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter + it0 - used,
+                   log_base, callback, it0=used)
+    return replace(res, message=f"{res.message} [accelerated: {warmup} plain warm-up steps, "
+                                f"then {why}]")
+
+
+def _encoder_from_marginal(q: np.ndarray, dl: np.ndarray) -> np.ndarray:
+    """Eq. (12) for ``β = 0``: ``p(x̂|x) = q(x̂) e^{-d(x,x̂)/λ} / μ(x)`` in the log domain."""
+    logits = _log(q)[None, :] - dl
+    logits -= logits.max(axis=1, keepdims=True)
+    enc = np.exp(logits)
+    enc /= enc.sum(axis=1, keepdims=True)
+    return enc
 
 
 def evaluate_encoder(
@@ -354,9 +425,12 @@ def _dead_log_c(px, dl, log_mu, q_prev, log_c) -> None:
 
 
 def _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, callback,
-             evaluate_only=False):
+             evaluate_only=False, it0=0, warn=True):
     """Run eq. (17) from ``enc``. With ``evaluate_only`` one step is taken only to
-    measure the residual and Blahut's bound, and ``enc`` itself is summarised."""
+    measure the residual and Blahut's bound, and ``enc`` itself is summarised.
+    ``it0`` steps were taken before (by a warm-up or an accelerated phase): they
+    count in ``iterations`` and in the numbering seen by ``callback``; ``warn=False``
+    silences the warning at ``max_iter`` (a warm-up that is followed by more work)."""
     n, k = d.shape
     coef = beta / lam
     use_ib = coef > 0
@@ -372,7 +446,7 @@ def _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, 
     log_c = np.zeros(k)
     q_prev = q
     converged = False
-    message = f"reached max_iter = {max_iter}"
+    message = f"reached max_iter = {it0 + max_iter}"
     residual = np.inf
     it = 0
     for it in range(1, max_iter + 1):
@@ -411,7 +485,7 @@ def _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, 
             converged = True
             message = "stationary point of eqs. (12)-(15): residual <= tol (non-convex for beta > 0)"
         q_prev, q = q, q_new
-        if callback is not None and callback(it, enc.copy()):
+        if callback is not None and callback(it0 + it, enc.copy()):
             message = "stopped by callback"
             break
         if converged:
@@ -422,25 +496,35 @@ def _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, 
             log_c[:] = -np.inf
             alive = q_prev > 0
             log_c[alive] = _log(q[alive]) - _log(q_prev[alive])
-    elif message.startswith("reached"):
+    elif message.startswith("reached") and warn:
         warnings.warn(f"semantic_rd: {message} (residual {residual:.3g}); the result is not "
-                      "converged", ConvergenceWarning, stacklevel=3)
+                      "converged", ConvergenceWarning, stacklevel=4)
 
     s = _summarise(enc, px, pyx, d, r, beta, lam)
+    d_obj = None
+    if it > 0 or evaluate_only:
+        # change in F over the last step: enc_new holds the previous encoder after the
+        # swap (or, when only evaluating, the encoder one step on)
+        f_other = _summarise(enc_new, px, pyx, d, r, beta, lam)["objective"]
+        d_obj = (f_other - s["objective"]) / log_base
+        if evaluate_only:
+            d_obj = -d_obj
     rate_lb = gap = None
     if beta == 0:
         _dead_log_c(px, dl, log_mu, q_prev, log_c)
         # Blahut: F* >= G_lb = -Σ p(x) log μ(x) - max log c(x̂); R(D) >= G_lb - D/λ for every D
         g_lb = -float(np.dot(px, log_mu)) - float(log_c.max())
-        rate_lb = (g_lb - s["d_rd"] / lam) / log_base
+        # rounding can put the bound a few ulps above the rate it bounds; lowering a
+        # lower bound keeps it valid (R(D) <= rate at the reached D)
+        rate_lb = min((g_lb - s["d_rd"] / lam) / log_base, s["rate"] / log_base)
         gap = s["rate"] / log_base - rate_lb
     return SemanticRDResult(
         encoder=enc, p_xhat=s["q"], p_y_given_xhat=s["r"],
         rate=s["rate"] / log_base, distortion_rd=s["d_rd"], distortion_ib=s["d_ib"] / log_base,
         distortion=s["d_s"], relevance=s["relevance"] / log_base,
-        objective=s["objective"] / log_base, iterations=it, converged=converged,
+        objective=s["objective"] / log_base, iterations=it0 + it, converged=converged,
         residual=residual, rate_lower_bound=rate_lb, gap=gap, beta=beta, lam=lam,
-        base=math.exp(log_base), message=message,
+        base=math.exp(log_base), message=message, objective_change=d_obj,
     )
 
 
@@ -462,6 +546,7 @@ def rate_distortion(
     max_iter: int = 100_000,
     base: float = 2,
     callback: Optional[Callback] = None,
+    accelerate: Union[bool, str] = "auto",
 ) -> SemanticRDResult:
     """Classical rate-distortion by Blahut–Arimoto: :func:`semantic_rd` with ``β = 0``.
 
@@ -479,7 +564,7 @@ def rate_distortion(
     # a single trivial label: D_IB ≡ 0 and the problem is exactly classical RD
     return semantic_rd(px, np.ones((px.shape[0], 1)), d, beta=0.0, lam=lam, init=init,
                        seed=seed, tol=tol, gap_tol=gap_tol, max_iter=max_iter, base=base,
-                       callback=callback)
+                       callback=callback, accelerate=accelerate)
 
 
 def information_bottleneck(
@@ -494,6 +579,7 @@ def information_bottleneck(
     max_iter: int = 100_000,
     base: float = 2,
     callback: Optional[Callback] = None,
+    accelerate: Union[bool, str] = "auto",
 ) -> SemanticRDResult:
     """Tishby's iterative information bottleneck: :func:`semantic_rd` with ``d_RD ≡ 0``.
 
@@ -514,4 +600,4 @@ def information_bottleneck(
     beta_ib = check_positive(beta_ib, "beta_ib", allow_zero=True)
     return semantic_rd(px, p_y_given_x, np.zeros((px.shape[0], n_clusters)), beta=beta_ib,
                        lam=1.0, init=init, seed=seed, tol=tol, max_iter=max_iter, base=base,
-                       callback=callback)
+                       callback=callback, accelerate=accelerate)

@@ -1,0 +1,97 @@
+"""Batched solving (issue 6): each problem equals its one-by-one solve."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infotheory import ConvergenceWarning, semantic_rd, semantic_rd_batch
+
+
+def random_problem(rng, n, m, k):
+    return rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m), size=n), rng.random((n, k))
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([False, "auto"]))
+def test_batched_equals_one_by_one(seed, accelerate):
+    """Same encoder (1e-12), objective (1e-12 bits) and iteration count per problem,
+    for a batch mixing β = 0 and β > 0 and several λ (own convergence mask each)."""
+    rng = np.random.default_rng(seed)
+    n, m, k = rng.integers(2, 9), rng.integers(2, 4), rng.integers(2, 8)
+    p_x, pyx, d = random_problem(rng, n, m, k)
+    lams = np.array([0.05, 0.3, 1.0, 0.2, 0.5])
+    betas = np.array([0.0, 0.0, 0.0, 0.3, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        out = semantic_rd_batch(p_x, pyx, d, lams=lams, betas=betas, accelerate=accelerate,
+                                max_iter=5_000)
+        for b in range(len(lams)):
+            one = semantic_rd(p_x, pyx, d, beta=betas[b], lam=lams[b], accelerate=accelerate,
+                              max_iter=5_000)
+            r = out.results[b]
+            assert r.iterations == one.iterations and r.converged == one.converged
+            np.testing.assert_allclose(r.encoder, one.encoder, atol=1e-12)
+            assert r.objective == pytest.approx(one.objective, abs=1e-12)
+            if betas[b] == 0 and one.converged:
+                assert r.gap <= 1e-10
+    assert out.backend == "numba" and len(out) == 5
+    np.testing.assert_array_equal(out.iterations, [r.iterations for r in out.results])
+
+
+def test_line_problem_many_lambdas():
+    """64 λ on a line problem: all certified, and R decreasing in λ."""
+    x = np.linspace(0, 1, 24)
+    lams = np.geomspace(0.005, 0.5, 16)
+    out = semantic_rd_batch(np.full(24, 1 / 24), np.ones((24, 1)), (x[:, None] - x) ** 2,
+                            lams=lams)
+    assert out.converged.all() and np.all(out.gap <= 1e-10)
+    assert np.all(np.diff(out.rate) <= 1e-9)
+    one = semantic_rd(np.full(24, 1 / 24), np.ones((24, 1)), (x[:, None] - x) ** 2, beta=0,
+                      lam=lams[3])
+    assert out.objective[3] == pytest.approx(one.objective, abs=1e-10)
+
+
+def test_torch_backend_matches_numba():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    p_x, pyx, d = random_problem(rng, 7, 3, 5)
+    lams, betas = [0.1, 0.4, 0.2], [0.0, 0.0, 0.7]
+    ref = semantic_rd_batch(p_x, pyx, d, lams=lams, betas=betas, accelerate=False)
+    tt = semantic_rd_batch(p_x, pyx, d, lams=lams, betas=betas, device="cpu")
+    assert tt.backend == "torch-cpu" and tt.converged.all()
+    np.testing.assert_array_equal(tt.iterations, ref.iterations)
+    np.testing.assert_allclose(tt.objective, ref.objective, atol=1e-12)
+    for a, b in zip(tt.results, ref.results):
+        np.testing.assert_allclose(a.encoder, b.encoder, atol=1e-12)
+    assert torch.get_default_dtype() == torch.float32  # nothing global was changed
+
+
+def test_scalar_broadcast_and_fields():
+    out = semantic_rd_batch([0.5, 0.5], np.eye(2), 1 - np.eye(2), lams=0.5, betas=[0.0, 1.0])
+    np.testing.assert_array_equal(out.lam, [0.5, 0.5])
+    assert np.isnan(out.gap[1]) and out.gap[0] <= 1e-10
+    assert "stationary point" in out.results[1].message
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(lams=[0.1, -1.0]), "lams must be > 0"),
+    (dict(lams=[0.1, 0.2], betas=[0.0, 1.0, 2.0]), "lams .length 2. and betas .length 3."),
+    (dict(lams=[0.1], betas=[-1.0]), "betas must be >= 0"),
+    (dict(lams=[[0.1]]), "lams and betas must be scalars or 1-dimensional"),
+    (dict(lams=[0.1], device="tpu"), "device must be None"),
+    (dict(lams=[0.1], dtype="float16"), "dtype must be 'float64' or 'float32'"),
+    (dict(lams=[0.1], accelerate="yes"), "accelerate must be"),
+    (dict(lams=[np.nan]), "lams contains NaN"),
+    (dict(lams=[0.1], max_iter=0), "max_iter must be >= 1"),
+])
+def test_bad_input(kw, match):
+    with pytest.raises(ValueError, match=match):
+        semantic_rd_batch([0.5, 0.5], np.eye(2), 1 - np.eye(2), **kw)
+
+
+def test_bad_source_names_the_argument():
+    with pytest.raises(ValueError, match="p_x sums to"):
+        semantic_rd_batch([0.5, 0.6], np.eye(2), 1 - np.eye(2), lams=[0.1])
