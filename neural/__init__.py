@@ -1,5 +1,6 @@
 """Deep-learning side of the toolkit (PyTorch): the TOSC-SR system and MI estimators."""
 
+from .mi import estimate_mi  # MI estimators (issue 4); see neural/mi
 # TOSC-SR system (issue 5); training lives in neural.train (python -m neural.train)
 from .channels import AWGNChannel, RayleighBlockFadingChannel  # noqa: E402
 from .losses import tosc_loss  # noqa: E402
