@@ -12,8 +12,8 @@ prints the time per iteration of
 * ``ours``: :func:`infotheory.semantic_rd` (Numba kernels + BLAS, 1 BLAS thread),
 * ``numpy``: ``benchmarks/numpy_reference.py`` (vectorised, log domain, 1 BLAS thread),
 * ``exp``: one ``numpy.exp`` over an n×k float64 array (the floor of any iteration),
-* ``dit`` (β = 0 only, if ``dit`` is importable): ``dit``'s Blahut–Arimoto on the same
-  d_RD, with its own stopping rule,
+* ``RD`` and ``dit`` (β = 0): :func:`infotheory.rate_distortion` (plain iteration) and,
+  if ``dit`` is importable, ``dit``'s Blahut–Arimoto on the same d_RD,
 
 and the time to reach ``tol`` (stationarity residual) for ours and numpy from the
 same start. All in one run; ratios are computed within the run.
@@ -82,9 +82,10 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
     ap.add_argument("--labels", type=int, nargs="+", default=[10, 100])
-    ap.add_argument("--iters", type=int, default=30, help="iterations timed per measurement")
+    ap.add_argument("--iters", type=int, default=30,
+                    help="N: time per iteration is (time of 2N - time of N) / N")
     ap.add_argument("--tol", type=float, default=1e-9)
-    ap.add_argument("--max-iter", type=int, default=3000, help="cap for time-to-tol")
+    ap.add_argument("--max-iter", type=int, default=300, help="cap for time-to-tol")
     ap.add_argument("--beta", type=float, default=0.5)
     ap.add_argument("--lam", type=float, default=0.05)
     args = ap.parse_args(argv)
@@ -94,7 +95,7 @@ def main(argv=None) -> None:
     print(f"beta={args.beta} lam={args.lam} tol={args.tol} (time-to-tol capped at "
           f"{args.max_iter} iterations)\n")
     head = (f"{'n=k':>5} {'|Y|':>4} | {'ours ms/it':>10} {'numpy ms/it':>11} {'speed-up':>8} "
-            f"{'exp ms':>7} {'ours/exp':>8} {'dit ms/it':>9} | {'iters':>6} {'ours s':>8} "
+            f"{'exp ms':>7} {'ours/exp':>8} {'RD ms/it':>9} {'dit ms/it':>9} | {'iters':>6} {'ours s':>8} "
             f"{'numpy s':>8} {'ratio':>6}")
     print(head)
     print("-" * len(head))
@@ -105,13 +106,29 @@ def main(argv=None) -> None:
                 p_x, pyx, d, init = problem(n, m)
                 kw = dict(beta=args.beta, lam=args.lam, init=init)
                 infotheory.semantic_rd(p_x, pyx, d, **kw, max_iter=2)  # compile / warm up
-                t_ours = best_of(lambda: infotheory.semantic_rd(
-                    p_x, pyx, d, **kw, tol=1e-300, max_iter=args.iters), 3) / args.iters
-                t_np = best_of(lambda: numpy_semantic_rd(
-                    p_x, pyx, d, **kw, tol=1e-300, max_iter=args.iters), 3) / args.iters
+                # per iteration = (time of 2N iterations - time of N) / N: the fixed cost of a
+                # call (validation, start, final summary) cancels
+                def ours(it):
+                    return lambda: infotheory.semantic_rd(p_x, pyx, d, **kw, tol=1e-300, max_iter=it)
+
+                def plain_numpy(it):
+                    return lambda: numpy_semantic_rd(p_x, pyx, d, **kw, tol=1e-300, max_iter=it)
+
+                n_it = args.iters
+                t_ours = (best_of(ours(2 * n_it), 3) - best_of(ours(n_it), 3)) / n_it
+                t_np = (best_of(plain_numpy(2 * n_it), 3) - best_of(plain_numpy(n_it), 3)) / n_it
                 a = -d / args.lam
                 t_exp = best_of(lambda: np.exp(a), 10)
-                t_dit = time_dit_iteration(p_x, d, args.lam, args.iters) if m == args.labels[0] else None
+                t_dit = t_rd = None
+                if m == args.labels[0]:  # β = 0: dit against our rate_distortion, plain iteration
+                    t_dit = time_dit_iteration(p_x, d, args.lam, args.iters)
+
+                    def rd(it):
+                        return lambda: infotheory.rate_distortion(
+                            p_x, d, lam=args.lam, init=init, tol=1e-300, gap_tol=1e-300,
+                            max_iter=it, accelerate=False)
+
+                    t_rd = (best_of(rd(2 * n_it), 3) - best_of(rd(n_it), 3)) / n_it
                 t0 = time.perf_counter()
                 res = infotheory.semantic_rd(p_x, pyx, d, **kw, tol=args.tol, max_iter=args.max_iter)
                 t_ours_tol = time.perf_counter() - t0
@@ -120,11 +137,13 @@ def main(argv=None) -> None:
                 t_np_tol = time.perf_counter() - t0
                 iters = f"{res.iterations}" + ("" if res.converged else "*")
                 dit_s = f"{t_dit * 1e3:9.2f}" if t_dit is not None else f"{'-':>9}"
+                rd_s = f"{t_rd * 1e3:9.2f}" if t_rd is not None else f"{'-':>9}"
                 print(f"{n:>5} {m:>4} | {t_ours * 1e3:10.2f} {t_np * 1e3:11.2f} {t_np / t_ours:8.1f} "
-                      f"{t_exp * 1e3:7.2f} {t_ours / t_exp:8.1f} {dit_s} | {iters:>6} "
+                      f"{t_exp * 1e3:7.2f} {t_ours / t_exp:8.1f} {rd_s} {dit_s} | {iters:>6} "
                       f"{t_ours_tol:8.2f} {t_np_tol:8.2f} {t_np_tol / t_ours_tol:6.1f}", flush=True)
     print("\n* = not converged within the cap (same iteration count for both: same iteration).")
-    print("dit: square problems, beta = 0 only (its BA has no semantic term); first |Y| row.")
+    print("RD / dit: beta = 0 (dit's BA has no semantic term), plain iteration, first |Y| row:")
+    print("  RD = infotheory.rate_distortion(accelerate=False); dit = dit's _blahut_arimoto.")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,19 @@ from .solver import (
     rate_distortion,
     semantic_rd,
 )
+from .curves import (  # theoretical curves (issue 3)
+    Curve,
+    TargetResult,
+    Transition,
+    beta_family,
+    curve_family,
+    ib_curve,
+    locate_transition,
+    semantic_rd_curve,
+    solve_for_distortion,
+    solve_for_rate,
+)
+from . import sources  # standard sources (issue 3)
 from .capacity import CapacityResult, channel_capacity  # issue 6
 from .batched import BatchResult, semantic_rd_batch  # issue 6
 
@@ -33,6 +46,11 @@ __all__ = [
     "mutual_information",
     "rate_distortion",
     "semantic_rd",
+]
+
+__all__ += [  # theoretical curves (issue 3)
+    "Curve", "TargetResult", "Transition", "beta_family", "curve_family", "ib_curve",
+    "locate_transition", "semantic_rd_curve", "solve_for_distortion", "solve_for_rate", "sources",
 ]
 
 __all__ += ["BatchResult", "CapacityResult", "channel_capacity", "semantic_rd_batch"]  # issue 6
