@@ -43,9 +43,6 @@ import numpy as np
 #: plain eq. (17) steps before any acceleration (they identify the bulk of the support
 #: and are never slower than the accelerated ones early on)
 WARMUP = 50
-#: plain steps before the accelerated phase when the start is a given encoder (a warm start,
-#: e.g. a neighbouring point of a curve): it is often certified within a few plain steps
-WARMUP_GIVEN_START = 5
 
 #: relative slack of the monotonicity test (rounding of G, F at ~1e-16 relative)
 _SLACK = 8 * np.finfo(float).eps

@@ -275,8 +275,7 @@ def semantic_rd(
         the answer is certified by Blahut's bound whichever path produced it); for
         ``β > 0`` there is no accelerated path yet and plain iteration is used.
         ``False``: plain eq. (17) only. The accelerated path first takes ``accelerate.WARMUP``
-        plain steps (``accelerate.WARMUP_GIVEN_START`` when ``init`` is an array, i.e. a
-        warm start), so short runs are exactly plain iteration; it keeps the objective
+        plain steps, so short runs are exactly plain iteration; it keeps the objective
         monotone, and always finishes with plain steps that check the same stopping
         rules as plain iteration (see :mod:`infotheory.accelerate`).
 
@@ -318,10 +317,8 @@ def semantic_rd(
 
     enc = _initial_encoder(init, n, k, seed)
     with threadpool_limits(limits=1, user_api="blas"):
-        # a given encoder is usually a warm start: a short plain warm-up, then acceleration
-        warmup = _accel.WARMUP if isinstance(init, str) else _accel.WARMUP_GIVEN_START
         return _solve(px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter, log_base,
-                      callback, accel, warmup=warmup)
+                      callback, accel)
 
 
 def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, callback, accel,
