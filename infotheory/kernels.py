@@ -21,6 +21,12 @@ from numba import njit, prange
 #: below this many encoder entries (n·k) the serial kernel is used
 PARALLEL_MIN_SIZE = 1 << 16
 
+#: a logit more than 690 below its row maximum gives an encoder entry below 3.4e-300
+#: (relative to the largest entry of the row); such entries are set to exactly 0
+LOGIT_FLOOR = -690.0
+#: threshold between exp(LOGIT_FLOOR) = 3.4e-300 and exp(LOGIT_FLOOR - 10) = 1.5e-304
+TINY = 1e-300
+
 
 @njit(cache=True, nogil=True, inline="always")
 def _row_logits(log_q, dl_row, cen_row, coef, out_row):
@@ -52,7 +58,11 @@ def _row_logits(log_q, dl_row, cen_row, coef, out_row):
             out_row[j] = v
             m = max(m, v)
     for j in range(k):
-        out_row[j] -= m
+        w = out_row[j] - m
+        # far below the row maximum the entry is < 1e-300 relative: it becomes exactly 0 in
+        # _row_normalise; the sentinel keeps numpy.exp on its fast path (an exp that
+        # underflows to a subnormal or to 0 costs 15-100x a normal one)
+        out_row[j] = w if w >= LOGIT_FLOOR else LOGIT_FLOOR - 10.0
     return m, flag
 
 
@@ -64,7 +74,11 @@ def _row_normalise(new_row, old_row, row_max, fallback, coef, h_x):
     k = new_row.shape[0]
     s = 0.0
     for j in range(k):
-        s += new_row[j]
+        e = new_row[j]
+        if e < TINY:  # the sentinel of _row_logits: an entry below exp(LOGIT_FLOOR)
+            e = 0.0
+            new_row[j] = 0.0
+        s += e
     inv = 1.0 / s
     r = 0.0
     for j in range(k):
