@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 import torch
@@ -60,14 +60,16 @@ def derive_seed(*keys: int) -> int:
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
-def atomic_save(obj: Any, path: str) -> None:
-    """``torch.save`` to a temporary file in the same directory, then ``os.replace``."""
+def _atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write`` on a temporary file in ``path``'s directory, then ``os.replace`` it
+    onto ``path``: a reader (or a resumed run) sees the old file or the new one, never a
+    partial one."""
     d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=d)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
     try:
         os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -75,23 +77,16 @@ def atomic_save(obj: Any, path: str) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def atomic_save(obj: Any, path: str) -> None:
+    """``torch.save`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    _atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def atomic_write_text(text: str, path: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``)."""
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".txt", dir=d)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    """Write ``text`` (UTF-8) to ``path`` atomically (temporary file + ``os.replace``)."""
+    _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def _json(obj: Any) -> str:
