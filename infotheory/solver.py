@@ -359,11 +359,12 @@ def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, ca
 
 
 def _encoder_from_marginal(q: np.ndarray, dl: np.ndarray) -> np.ndarray:
-    """Eq. (12) for ``β = 0``: ``p(x̂|x) = q(x̂) e^{-d(x,x̂)/λ} / μ(x)`` in the log domain."""
-    logits = _log(q)[None, :] - dl
-    logits -= logits.max(axis=1, keepdims=True)
-    enc = np.exp(logits)
-    enc /= enc.sum(axis=1, keepdims=True)
+    """Eq. (12) for ``β = 0``: ``p(x̂|x) = q(x̂) e^{-d(x,x̂)/λ} / μ(x)``, by the same
+    kernel as step 1 of eq. (17) (its residual output is not used here)."""
+    n, k = dl.shape
+    enc = np.empty((n, k))
+    kernels.encoder_step(_log(q), dl, enc, 0.0, np.zeros(n), enc, enc, np.empty(n),
+                         np.empty(n), np.empty(n), np.zeros(n, dtype=np.bool_))
     return enc
 
 
