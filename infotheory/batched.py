@@ -3,17 +3,21 @@
 Every problem of the batch runs the eq. (17) iteration with its own state and its own
 convergence mask: a problem stops when *its* stopping rules hold (residual of
 eqs. (12)–(15) ``≤ tol`` and, for ``β = 0``, Blahut's certificate ``≤ gap_tol`` with
-symbols out of use re-checked), exactly the rules of :func:`infotheory.semantic_rd`.
-Finished problems drop out of the batch; the others go on.
+symbols out of use re-checked), exactly the rules of :func:`infotheory.semantic_rd`,
+and its answer is the one-by-one answer.
 
 Backends:
 
-* ``device=None`` (default): :func:`infotheory.kernels.batch_step` (Numba passes,
-  parallel over problems and rows, with NumPy's SIMD ``exp`` in between), built on the
-  same row kernels as the single-problem step.
-  With ``accelerate`` (default ``"auto"``: for ``β = 0``), problems still running after
-  the batched warm-up are finished one by one by the accelerated path of
-  :func:`infotheory.semantic_rd` (SQP with pruning, then plain certification).
+* ``device=None`` (default): Numba. Phase 1: :func:`infotheory.kernels.batch_plain_run`
+  runs all plain steps of one problem in one call (the stopping rules included, no
+  Python per step), each row of step 1 fused (logits, a vectorised ``exp``,
+  normalisation, steps 2–3) so that the row stays in L1 and the problem in L2;
+  problems are spread over ``numba.get_num_threads()`` threads (the kernel releases
+  the GIL). Phase 2 (NumPy): with ``accelerate`` (default ``"auto"``), problems still
+  running after the ``accelerate.WARMUP`` plain steps are finished by the accelerated
+  path of :func:`infotheory.semantic_rd`; accelerated ``β > 0`` problems are solved by
+  that path from the start, because its iteration count changes with rounding-level
+  differences of the start (the batch kernel's ``exp`` is not NumPy's to the last bit).
 * ``device="cpu"`` or ``"cuda"``: PyTorch (imported only here, on demand), plain
   iteration for the whole batch as ``(B, n, k)`` tensors, ``float64`` by default. Meant
   for large batches on a GPU.
@@ -26,9 +30,11 @@ fields, same certificate).
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Optional, Union
 
+import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -36,13 +42,14 @@ from . import accelerate as _accel
 from . import kernels
 from ._validation import as_float_array, check_base, check_int, check_positive
 from .solver import (
+    _DEAD_CHECK_EVERY,
     ConvergenceWarning,
     InitSpec,
+    SemanticRDResult,
     _check_problem,
-    _dead_log_c,
     _initial_encoder,
     _iterate,
-    _gap,
+    _marginals,
     _row_entropies,
     _solve,
 )
@@ -140,9 +147,11 @@ def semantic_rd_batch(
         As for :func:`infotheory.semantic_rd`, per problem (every problem starts from
         the same encoder).
     accelerate : {"auto", True, False}
-        As for :func:`infotheory.semantic_rd`; applies after the batched warm-up of
-        ``accelerate.WARMUP`` steps (Numba backend only; the torch backend iterates
-        plainly).
+        As for :func:`infotheory.semantic_rd` (Numba backend only; the torch backend
+        iterates plainly): ``β = 0`` problems take the ``accelerate.WARMUP`` warm-up
+        steps in the batch kernel, then the accelerated phase; ``β > 0`` problems are
+        solved by the single-problem accelerated path (their iteration count depends on
+        the last bit of the start).
     device : {None, "cpu", "cuda"}
         ``None``: Numba. ``"cpu"``/``"cuda"``: the PyTorch backend on that device.
     dtype : {"float64", "float32"}
@@ -182,30 +191,20 @@ def semantic_rd_batch(
 
     with threadpool_limits(limits=1, user_api="blas"):
         if device is None:
-            accel = (beta == 0) & (accelerate == "auto" or bool(accelerate))
-            # accelerated problems leave the batch after the warm-up (when they need more)
-            limit = np.where(accel, min(_accel.WARMUP, max_iter), max_iter)
-            encs, iters, conv = _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, limit)
+            # accelerated problems run the plain warm-up in the batch kernel, then the
+            # accelerated phase of semantic_rd (as it does one by one)
+            accel = accelerate == "auto" or bool(accelerate)
+            results = _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base,
+                                 accel)
             backend = "numba"
         else:
             from ._torch_backend import run_torch
             encs, iters, conv = run_torch(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter,
                                           device, dtype)
             backend = f"torch-{device}"
-        results = []
-        for b in range(lam.size):
-            accel = beta[b] == 0 and (accelerate == "auto" or bool(accelerate))
-            if not conv[b] and backend == "numba" and accel and iters[b] < max_iter:
-                # finish this problem on the accelerated single-problem path
-                res = _solve(px, pyx, d, encs[b], float(beta[b]), float(lam[b]), tol, gap_nats,
-                             max_iter - iters[b], log_base, None, True, warmup=0,
-                             it0=int(iters[b]))
-            else:
-                ev = _iterate(px, pyx, d, encs[b], float(beta[b]), float(lam[b]), 0.0, 0.0, 1,
-                              log_base, None, evaluate_only=True)
-                res = replace(ev, iterations=int(iters[b]), converged=bool(conv[b]),
-                              message=_message(bool(conv[b]), float(beta[b]), max_iter))
-            results.append(res)
+            results = [_evaluate(px, pyx, d, encs[b], float(beta[b]), float(lam[b]), log_base,
+                                 int(iters[b]), bool(conv[b]), max_iter)
+                       for b in range(lam.size)]
     if not all(r.converged for r in results):
         bad = [b for b, r in enumerate(results) if not r.converged]
         warnings.warn(f"semantic_rd_batch: problems {bad} reached max_iter = {max_iter}; "
@@ -229,71 +228,72 @@ def _message(converged: bool, beta: float, max_iter: int) -> str:
     return "stationary point of eqs. (12)-(15): residual <= tol (non-convex for beta > 0)"
 
 
-def _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, limit):
-    """Plain eq. (17) for the whole batch, problem ``b`` for at most ``limit[b]`` steps,
-    each with its own convergence mask (the rules of :func:`infotheory.solver._iterate`)."""
+def _evaluate(px, pyx, d, enc, beta, lam, log_base, iterations, converged, max_iter):
+    """The result of problem ``(β, λ)`` from its final encoder (NumPy code of
+    :func:`infotheory.evaluate_encoder`), with the batch's iteration count."""
+    ev = _iterate(px, pyx, d, enc, beta, lam, 0.0, 0.0, 1, log_base, None, evaluate_only=True)
+    return replace(ev, iterations=iterations, converged=converged,
+                   message=_message(converged, beta, max_iter))
+
+
+def _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base, accel):
+    """Every problem of the batch, each with its own stopping rules.
+
+    Phase 1, :func:`plain`: plain eq. (17) by :func:`infotheory.kernels.batch_plain_run`
+    (all steps of a problem in one call, its data cache-resident), for ``accel`` only
+    the ``accelerate.WARMUP`` warm-up steps. Phase 2, :func:`finish`: the accelerated
+    phase of :func:`infotheory.solver._solve` where needed, and the result.
+
+    Problems are independent: a pool of ``numba.get_num_threads()`` threads takes them
+    one at a time, each thread with Numba's parallel builds limited to itself
+    (``numba.set_num_threads(1)`` is per thread): the parallelism is over problems, the
+    coarse grain, and never nested."""
     n, k = d.shape
     m = pyx.shape[1]
-    bsz = lam.size
-    n_steps = int(limit.max())
-    coef = beta / lam
     h_x = _row_entropies(pyx)
     joint_xy = px[:, None] * pyx
-    enc_old = np.repeat(enc0[None], bsz, axis=0)
-    enc_new = np.empty_like(enc_old)
-    q = np.repeat((px @ enc0)[None], bsz, axis=0)
-    num = joint_xy.T @ enc0  # (m, k)
-    r0 = np.full((k, m), 1.0 / m)
-    alive0 = num.sum(axis=0) > 0
-    r0[alive0] = (num[:, alive0] / num[:, alive0].sum(axis=0)).T
-    log_r = np.repeat(np.log(np.where(r0 > 0, r0, 1.0))[None], bsz, axis=0)
-    log_r[:, r0 <= 0] = -np.inf
-    r_last = np.repeat(r0[None], bsz, axis=0)
-    log_mu = np.empty((bsz, n))
-    resid = np.empty(bsz)
-    q_new = np.empty((bsz, k))
-    joint_new = np.empty((bsz, k, m))
-    final = np.empty_like(enc_old)
-    row_max = np.empty((bsz, n))
-    row_fb = np.zeros((bsz, n), dtype=np.bool_)
-    iters = np.zeros(bsz, dtype=np.int64)
-    conv = np.zeros(bsz, dtype=bool)
-    active = np.ones(bsz, dtype=bool)
-    for it in range(1, n_steps + 1):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        with np.errstate(divide="ignore"):
-            log_q = np.log(q)
-        kernels.batch_step(idx, log_q, log_r, d, lam, coef, px, pyx, h_x, enc_old, enc_new,
-                           log_mu, resid, q_new, joint_new, row_max, row_fb)
-        for b in idx:
-            iters[b] = it
-            if coef[b] > 0:  # eq. (17) step 3; rows of symbols out of use keep their value
-                used = q_new[b] > 0
-                r_last[b, used] = joint_new[b, used] / q_new[b, used, None]
-                with np.errstate(divide="ignore"):
-                    log_r[b] = np.log(r_last[b])
-            done = False
-            if beta[b] == 0:
-                alive = q[b] > 0
-                log_c = np.full(k, -np.inf)
-                with np.errstate(divide="ignore"):  # a symbol may die in this step
-                    log_c[alive] = np.log(q_new[b, alive]) - log_q[b, alive]
-                if resid[b] <= tol and _gap(log_c, q_new[b]) <= gap_nats:
-                    _dead_log_c(px, d / lam[b], log_mu[b], q[b], log_c)
-                    violated = (q[b] <= 0) & (log_c > 1e-12)
-                    if violated.any():  # Blahut's c(x̂) <= 1 violated: bring the symbol back
-                        q_new[b, violated] = 1e-8
-                        q_new[b] /= q_new[b].sum()
-                    elif _gap(log_c, q_new[b]) <= gap_nats:
-                        done = True
-            elif resid[b] <= tol:
-                done = True
-            if done or it >= limit[b]:
-                conv[b], active[b] = done, False
-                final[b] = enc_new[b]  # this problem leaves the batch: keep its encoder
-            q[b] = q_new[b]
-        enc_old, enc_new = enc_new, enc_old
-    return final, iters, conv
+    q0, r0 = _marginals(joint_xy, enc0, np.full((k, m), 1.0 / m))  # as solver._iterate
+    limit = min(_accel.WARMUP, max_iter) if accel else max_iter
 
+    def plain(b: int):
+        """Phase 1 (Numba, without the GIL): the plain steps of problem ``b``."""
+        beta_b, lam_b = float(beta[b]), float(lam[b])
+        if accel and beta_b > 0:
+            return None  # solved entirely in phase 2
+        enc, q, r = enc0.copy(), q0.copy(), r0.copy()
+        steps, conv, _ = kernels.batch_plain_run(px, pyx, h_x, d / lam_b, beta_b / lam_b, enc, q,
+                                                 r, tol, gap_nats, limit, _DEAD_CHECK_EVERY)
+        return enc, int(steps), bool(conv)
+
+    def finish(b: int, state) -> SemanticRDResult:
+        """Phase 2 (NumPy): the accelerated phase where needed, and the result."""
+        beta_b, lam_b = float(beta[b]), float(lam[b])
+        if state is None:
+            # the accelerated β > 0 path (SQP and Newton) turns rounding-level differences
+            # of its start into different iteration counts: the single-problem path
+            # gives the one-by-one answer exactly
+            return _solve(px, pyx, d, enc0.copy(), beta_b, lam_b, tol, gap_nats, max_iter,
+                          log_base, None, True)
+        enc, steps, conv = state
+        if not conv and accel and steps < max_iter:
+            # finish on the accelerated single-problem path (semantic_rd after its warm-up)
+            return _solve(px, pyx, d, enc, beta_b, lam_b, tol, gap_nats, max_iter - steps,
+                          log_base, None, True, warmup=0, it0=steps)
+        return _evaluate(px, pyx, d, enc, beta_b, lam_b, log_base, steps, conv, max_iter)
+
+    bsz = lam.size
+    workers = min(numba.get_num_threads(), bsz)
+    if workers <= 1:
+        return [finish(b, plain(b)) for b in range(bsz)]
+    with ThreadPoolExecutor(max_workers=workers, initializer=numba.set_num_threads,
+                            initargs=(1,)) as pool:
+        if n * k >= kernels.PARALLEL_MIN_SIZE and numba.threading_layer() != "workqueue":
+            # large problems: each task runs both phases, so one thread's Python (phase 2)
+            # overlaps the other's Numba (phase 1); phase 2 calls the parallel builds of
+            # the single-problem step, which the workqueue layer cannot run from two
+            # threads at once
+            return list(pool.map(lambda b: finish(b, plain(b)), range(bsz)))
+        states = list(pool.map(plain, range(bsz)))
+    # small problems: phase 2 is mostly Python, which two threads only fight over (GIL)
+    # (and, under the workqueue layer, phase 2 must stay in one thread)
+    return [finish(b, states[b]) for b in range(bsz)]

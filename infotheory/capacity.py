@@ -11,7 +11,7 @@ the output distribution and ``D(x) = KL(W(·|x) ‖ q)`` (nats). Then
   Duhamel 2004) is taken instead whenever its ``I`` is at least the plain step's.
 
 The log-likelihood ``Σ_y W(y|x) log q(y)`` is the same GEMM helper the rate-distortion
-solver uses for ``d_IB`` (:func:`infotheory.solver._log_likelihood`).
+solver uses for ``d_IB`` (:func:`infotheory._logdomain.log_likelihood`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_base, check_conditional, check_int, check_positive
-from .solver import ConvergenceWarning, _log_likelihood, _row_entropies
+from ._logdomain import log_likelihood as _log_likelihood
+from .solver import ConvergenceWarning, _row_entropies
 
 
 @dataclass(frozen=True)

@@ -698,8 +698,8 @@ def semantic_rd_curve(
     progress : bool or None
         Show a tqdm progress bar; None: only for large sweeps on a terminal.
     accelerate : {"auto", True, False}
-        Passed to the solver (β = 0: accelerated after plain warm-up steps;
-        False: plain eq. (17) iteration only).
+        Passed to the solver (accelerated after plain warm-up steps: the SQP
+        method at β = 0, damped Newton at β > 0; False: plain eq. (17) iteration only).
 
     Returns
     -------

@@ -168,96 +168,249 @@ def encoder_step(log_q, dl, cen, coef, h_x, enc_old, enc_new, log_mu, row_resid,
                                                         coef, h_x, log_mu, row_resid)
 
 
-def _batch_logits_impl(active, log_q, log_r, d, lam, coef, p_y_given_x, out, row_max, row_fallback):
-    """First half of step 1 of eq. (17) for every problem in ``active`` and every row
-    (:func:`_row_logits`), the cross-entropy row ``Σ_y p(y|x) log p_k(y|x̂)`` formed on
-    the fly (``-inf`` where p(y|x) > 0 meets p_k(y|x̂) = 0). Parallel over (problem, row)."""
-    n, k = d.shape
-    m = p_y_given_x.shape[1]
-    na = active.shape[0]
-    for t in prange(na * n):
-        b = active[t // n]
-        i = t % n
-        dl_row = np.empty(k)
-        cen_row = np.zeros(k)
+# ---------------------------------------------------------------------------------------
+# Batched solving (infotheory.batched): one problem at a time per thread, fused row by row
+# ---------------------------------------------------------------------------------------
+
+_LOG2E = 1.4426950408889634
+#: ln 2 split in a high part with trailing zero bits and the rest (Cody–Waite reduction)
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+
+
+@njit(cache=True, nogil=True, fastmath={"nsz", "contract"})
+def batch_exp_row(row, shift, scale):
+    """First half of ``exp`` for step 1 of eq. (17), in a loop that LLVM vectorises
+    (Numba's ``math.exp`` is a scalar libm call, about 10× slower than NumPy's SIMD one).
+
+    For ``w = row[j] - shift`` (``≤ 0``: ``shift`` is the row maximum) or, where
+    ``w < LOGIT_FLOOR``, the sentinel ``LOGIT_FLOOR - 10`` of :func:`_row_logits`:
+    ``w = k·ln 2 + t`` with ``k = round(w/ln 2)``, ``|t| ≤ ln(2)/2`` (Cody–Waite, ``t``
+    exact to about 2⁻⁶⁰); ``row[j] = e^t = 1 + (t + t²·P(t))`` with ``P`` the Taylor
+    polynomial of degree 11 (truncation below 5e-18 relative) by Estrin's scheme;
+    ``scale[j]`` (int64) the bits of the double ``2^k`` (``k ≥ -1010``: normal).
+    Then ``e^w = row[j] · scale[j].view(float64)``, exactly (a power of two), at most
+    1 ulp from the true value, as NumPy's ``exp`` (the two differ in the last bit for
+    about 10% of arguments). No ``reassoc`` flag: it would merge the two halves of the
+    reduction.
+    """
+    k = row.shape[0]
+    for j in range(k):
+        w = row[j] - shift
+        x = w if w >= LOGIT_FLOOR else LOGIT_FLOOR - 10.0
+        kf = math.floor(x * _LOG2E + 0.5)
+        t = (x - kf * _LN2_HI) - kf * _LN2_LO
+        t2 = t * t
+        t4 = t2 * t2
+        a0 = 0.5 + t * (1.0 / 6.0)
+        a1 = (1.0 / 24.0) + t * (1.0 / 120.0)
+        a2 = (1.0 / 720.0) + t * (1.0 / 5040.0)
+        a3 = (1.0 / 40320.0) + t * (1.0 / 362880.0)
+        a4 = (1.0 / 3628800.0) + t * (1.0 / 39916800.0)
+        a5 = (1.0 / 479001600.0) + t * (1.0 / 6227020800.0)
+        p = (a0 + t2 * a1) + t4 * ((a2 + t2 * a3) + t4 * (a4 + t2 * a5))
+        row[j] = 1.0 + (t + t2 * p)
+        scale[j] = (np.int64(kf) + 1023) << 52
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _batch_max(a):
+    """``max(a)`` with eight accumulators (LLVM does not vectorise a float max reduction
+    here; eight independent chains at least hide the latency)."""
+    k = a.shape[0]
+    k8 = k - k % 8
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = -np.inf
+    for j in range(0, k8, 8):
+        m0 = max(m0, a[j])
+        m1 = max(m1, a[j + 1])
+        m2 = max(m2, a[j + 2])
+        m3 = max(m3, a[j + 3])
+        m4 = max(m4, a[j + 4])
+        m5 = max(m5, a[j + 5])
+        m6 = max(m6, a[j + 6])
+        m7 = max(m7, a[j + 7])
+    m = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+    for j in range(k8, k):
+        m = max(m, a[j])
+    return m
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def batch_encoder_row(log_q, dl_row, cen_row, coef, h_x, enc_row, p_x, q_new, row, scale):
+    """One row of step 1 of eq. (17), fused, in place: ``enc_row`` becomes the new
+    ``p(x̂|x)`` from the logits ``log p_k(x̂) - d_RD/λ + (β/λ)·Σ_y p(y|x) log p_k(y|x̂)``
+    (``cen_row``, read only when ``coef > 0``), and ``q_new += p(x)·enc_row`` (eq. 17
+    step 2). The arithmetic of :func:`_row_logits` then :func:`_row_normalise` (row
+    maximum, ``-inf`` fallback to the ``d_RD`` part, entries more than ``-LOGIT_FLOOR``
+    below the maximum exactly 0, division by μ(x)), with :func:`batch_exp_row` for
+    NumPy's ``exp``. ``row`` (float64) and ``scale`` (int64) are scratch rows. Returns
+    ``(log μ(x), max_x̂ |new - old|)``."""
+    k = dl_row.shape[0]
+    if coef > 0.0:
         for j in range(k):
-            dl_row[j] = d[i, j] / lam[b]
-        if coef[b] > 0.0:
+            row[j] = log_q[j] - dl_row[j] + coef * cen_row[j]
+    else:
+        for j in range(k):
+            row[j] = log_q[j] - dl_row[j]
+    m = _batch_max(row)
+    fallback = False
+    if m == -np.inf:  # no finite logit through d_IB: the d_RD part alone (as _row_logits)
+        fallback = True
+        for j in range(k):
+            row[j] = log_q[j] - dl_row[j]
+        m = _batch_max(row)
+    batch_exp_row(row, m, scale)
+    scale_f = scale.view(np.float64)
+    s = 0.0
+    for j in range(k):
+        e = row[j] * scale_f[j]
+        e = e if e >= TINY else 0.0  # the sentinel: an entry below exp(LOGIT_FLOOR)
+        row[j] = e
+        s += e
+    inv = 1.0 / s
+    for j in range(k):
+        e = row[j] * inv
+        row[j] = abs(e - enc_row[j])
+        enc_row[j] = e
+        q_new[j] += p_x * e
+    log_mu = m + math.log(s)
+    if not fallback:
+        log_mu += coef * h_x
+    return log_mu, _batch_max(row)
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def batch_plain_run(p_x, p_y_given_x, h_x, dl, coef, enc, q, r, tol, gap_tol, max_steps,
+                    dead_check_every):
+    """Plain eq. (17) on one problem of a batch, until its own stopping rules hold or
+    ``max_steps`` steps: the loop of :func:`infotheory.solver._iterate` in one call.
+
+    State (updated in place): ``enc`` (n×k; in: the encoder whose marginals are ``q``
+    and ``r``, out: the last encoder), ``q`` (k, ``p_k(x̂)``) and, when
+    ``coef = β/λ > 0``, ``r`` (k×m, ``p_k(y|x̂)``). ``dl = d_RD/λ`` (n×k).
+
+    Each row of step 1 is fused by :func:`batch_encoder_row` (the cross-entropy row
+    ``Σ_y p(y|x) log p_k(y|x̂)`` formed on the fly when ``coef > 0``), then the row's
+    share of steps 2–3; the row stays in L1 and the problem (``dl``, ``enc``: 2·8·n·k
+    bytes) in L2 for all its steps, and no Python runs between steps. ``q_{k+1}`` is
+    summed row by row (NumPy's ``p_x @ enc`` in another order) and ``exp`` is not
+    NumPy's to the last bit: the iterates agree with the single-problem ones to
+    rounding (~1e-15), not bit for bit.
+
+    Stopping rules, as :func:`infotheory.solver._iterate`: ``β > 0``: residual
+    ``max |p_{k+1}(x̂|x) - p_k(x̂|x)| ≤ tol``; ``β = 0``: that and Blahut's gap
+    ``max log c - Σ p_{k+1} log c ≤ gap_tol`` (nats), the symbols out of use re-checked
+    by :func:`dead_log_c` (at most every ``dead_check_every`` steps while they fail;
+    one that violates ``c(x̂) ≤ 1`` is brought back with mass 1e-8).
+    Returns ``(steps, converged, residual)``.
+    """
+    n, k = dl.shape
+    m = p_y_given_x.shape[1]
+    use_ce = coef > 0.0
+    row = np.empty(k)
+    scale = np.empty(k, dtype=np.int64)
+    cen = np.zeros(k)
+    log_q = np.empty(k)
+    q_new = np.empty(k)
+    log_c = np.empty(k)
+    log_mu = np.empty(n)
+    log_r_t = np.empty((m, k))  # log p_k(y|x̂), transposed: rows of length k
+    joint_t = np.empty((m, k))  # p_{k+1}(x̂, y), transposed
+    next_dead_check = 0
+    converged = False
+    resid = np.inf
+    steps = 0
+    for it in range(1, max_steps + 1):
+        for j in range(k):
+            log_q[j] = math.log(q[j]) if q[j] > 0.0 else -np.inf
+        if use_ce:
             for j in range(k):
-                s = 0.0
+                for y in range(m):
+                    log_r_t[y, j] = math.log(r[j, y]) if r[j, y] > 0.0 else -np.inf
+            joint_t[:, :] = 0.0
+        q_new[:] = 0.0
+        resid = 0.0
+        for i in range(n):
+            if use_ce:  # -inf where p(y|x) > 0 meets p_k(y|x̂) = 0
+                cen[:] = 0.0
                 for y in range(m):
                     pv = p_y_given_x[i, y]
                     if pv > 0.0:
-                        s += pv * log_r[b, j, y]
-                cen_row[j] = s
-        mx, flag = _row_logits(log_q[b], dl_row, cen_row, coef[b], out[b, i])
-        row_max[b, i] = mx
-        row_fallback[b, i] = flag
-
-
-def _batch_normalise_impl(active, enc_new, enc_old, row_max, row_fallback, coef, h_x, p_x,
-                     p_y_given_x, log_mu, resid, q_new, joint_new):
-    """Second half of step 1 of eq. (17) (:func:`_row_normalise`) and steps 2–3 before
-    division, per problem in ``active``: ``resid[b] = max |enc_new - enc_old|``,
-    ``q_new[b] = Σ_x p(x) enc_new[b, x]`` and, when ``coef[b] > 0``, ``joint_new[b] =
-    p_{k+1}(x̂, y)``. Parallel over problems."""
-    n, k = enc_new.shape[1], enc_new.shape[2]
-    m = p_y_given_x.shape[1]
-    for t in prange(active.shape[0]):
-        b = active[t]
-        use_ce = coef[b] > 0.0
-        for j in range(k):
-            q_new[b, j] = 0.0
-            for y in range(m):
-                joint_new[b, j, y] = 0.0
-        rmax = 0.0
-        for i in range(n):
-            row = enc_new[b, i]
-            lm, r = _row_normalise(row, enc_old[b, i], row_max[b, i], row_fallback[b, i],
-                                   coef[b], h_x[i])
-            log_mu[b, i] = lm
-            rmax = max(rmax, r)
-            pi = p_x[i]
-            for j in range(k):
-                q_new[b, j] += pi * row[j]
-            if use_ce:
-                for y in range(m):
-                    pxy = pi * p_y_given_x[i, y]
-                    if pxy > 0.0:
                         for j in range(k):
-                            joint_new[b, j, y] += pxy * row[j]
-        resid[b] = rmax
+                            cen[j] += pv * log_r_t[y, j]
+            lm, rr = batch_encoder_row(log_q, dl[i], cen, coef, h_x[i], enc[i],
+                                       0.0 if use_ce else p_x[i], q_new, row, scale)
+            log_mu[i] = lm
+            resid = max(resid, rr)
+            if use_ce:  # eq. (17) step 3, numerator
+                for y in range(m):
+                    w = p_x[i] * p_y_given_x[i, y]
+                    if w > 0.0:
+                        for j in range(k):
+                            joint_t[y, j] += w * enc[i, j]
+        steps = it
+        if use_ce:  # steps 2 and 3; rows of symbols out of use keep their value
+            for j in range(k):
+                s = 0.0
+                for y in range(m):
+                    s += joint_t[y, j]
+                q_new[j] = s
+                if s > 0.0:
+                    for y in range(m):
+                        r[j, y] = joint_t[y, j] / s
+            if resid <= tol:
+                converged = True
+        else:
+            # Blahut's certificate (nats): c(x̂) = p_{k+1}(x̂)/p_k(x̂) for symbols in use
+            for j in range(k):
+                if q[j] > 0.0 and q_new[j] > 0.0:
+                    log_c[j] = math.log(q_new[j]) - log_q[j]
+                else:
+                    log_c[j] = -np.inf
+            if resid <= tol and _batch_gap(log_c, q_new) <= gap_tol and it >= next_dead_check:
+                n_dead = 0
+                for j in range(k):
+                    if q[j] <= 0.0:
+                        n_dead += 1
+                if n_dead:
+                    dead = np.empty(n_dead, dtype=np.int64)
+                    t = 0
+                    for j in range(k):
+                        if q[j] <= 0.0:
+                            dead[t] = j
+                            t += 1
+                    vals = dead_log_c(p_x, dl, log_mu, dead)
+                    for t in range(n_dead):
+                        log_c[dead[t]] = vals[t]
+                violated = False
+                for j in range(k):
+                    if q[j] <= 0.0 and log_c[j] > 1e-12:
+                        violated = True
+                        q_new[j] = 1e-8  # Blahut's c(x̂) <= 1 violated: bring it back
+                if violated:
+                    s = 0.0
+                    for j in range(k):
+                        s += q_new[j]
+                    for j in range(k):
+                        q_new[j] /= s
+                elif _batch_gap(log_c, q_new) <= gap_tol:
+                    converged = True
+                else:
+                    next_dead_check = it + dead_check_every
+        for j in range(k):
+            q[j] = q_new[j]
+        if converged:
+            break
+    return steps, converged, resid
 
 
-_batch_logits_serial = njit(cache=True, nogil=True, fastmath=_FASTMATH)(_batch_logits_impl)
-_batch_logits_parallel = njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)(
-    _batch_logits_impl)
-_batch_normalise_serial = njit(cache=True, nogil=True, fastmath=_FASTMATH)(_batch_normalise_impl)
-_batch_normalise_parallel = njit(cache=True, nogil=True, parallel=True, fastmath=_FASTMATH)(
-    _batch_normalise_impl)
-
-
-def batch_step(active, log_q, log_r, d, lam, coef, p_x, p_y_given_x, h_x, enc_old, enc_new,
-               log_mu, resid, q_new, joint_new, row_max, row_fallback) -> None:
-    """One eq. (17) step for every problem ``b`` in ``active`` of a batch on one source.
-
-    Problem ``b`` has temperature ``lam[b]`` and ``coef[b] = β_b/λ_b``; its state is
-    ``log_q[b]`` (log p_k(x̂)) and, when ``coef[b] > 0``, ``log_r[b]`` (log p_k(y|x̂),
-    k×m). As :func:`encoder_step`: logits in a Numba pass, ``exp`` by NumPy (SIMD) in
-    place, normalisation in a second Numba pass, both built on the same row kernels
-    (:func:`_row_logits`, :func:`_row_normalise`); the parallel builds are used when the
-    active batch has at least ``PARALLEL_MIN_SIZE`` encoder entries. Outputs per problem: ``enc_new[b]``,
-    ``log_mu[b]``, ``resid[b]``, ``q_new[b]`` (eq. 17 step 2) and, when ``coef[b] > 0``,
-    ``joint_new[b] = p_{k+1}(x̂, y)`` (eq. 17 step 3 before division).
-    """
-    par = active.shape[0] * d.size >= PARALLEL_MIN_SIZE
-    (_batch_logits_parallel if par else _batch_logits_serial)(
-        active, log_q, log_r, d, lam, coef, p_y_given_x, enc_new, row_max, row_fallback)
-    if active.shape[0] == enc_new.shape[0]:
-        np.exp(enc_new, out=enc_new)
-    else:
-        for b in active:
-            np.exp(enc_new[b], out=enc_new[b])
-    (_batch_normalise_parallel if par else _batch_normalise_serial)(
-        active, enc_new, enc_old, row_max, row_fallback, coef, h_x, p_x, p_y_given_x, log_mu,
-        resid, q_new, joint_new)
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _batch_gap(log_c, q_new):
+    """``max log c - Σ_{q_new > 0} q_new log c`` (nats), as ``solver._gap``."""
+    mx = -np.inf
+    s = 0.0
+    for j in range(log_c.shape[0]):
+        mx = max(mx, log_c[j])
+        if q_new[j] > 0.0:
+            s += q_new[j] * log_c[j]
+    return mx - s

@@ -7,9 +7,10 @@ One solver serves three problems (``docs/theory.md``):
 * the information bottleneck, ``d_RD ≡ 0`` with ``β_IB = β/λ``
   (:func:`information_bottleneck`).
 
-For ``β = 0`` the default path is accelerated (a short plain warm-up, the active-set
-SQP of :mod:`infotheory.accelerate`, then plain certification); ``accelerate=False``
-gives plain iteration throughout.
+The default path is accelerated (a short plain warm-up; the active-set SQP of
+:mod:`infotheory.accelerate` for ``β = 0``, its damped Newton method for ``β > 0`` and
+the IB; then plain certification); ``accelerate=False`` gives plain iteration
+throughout.
 
 Internally everything is in nats (the ``exp(-d_S/λ)`` of eq. 17 fixes the unit of
 ``d_IB``); information quantities are reported in units of ``base`` (bits by
@@ -28,6 +29,8 @@ from threadpoolctl import threadpool_limits
 
 from . import accelerate as _accel
 from . import kernels
+from ._logdomain import log_likelihood as _log_likelihood
+from ._logdomain import safe_log as _log
 from ._validation import (
     as_float_array,
     check_base,
@@ -132,28 +135,6 @@ def _plogp(a: np.ndarray) -> float:
     """``Σ a log a`` (nats) with ``0 log 0 = 0``."""
     nz = a[a > 0]
     return float(np.dot(nz, np.log(nz)))
-
-
-def _log(a: np.ndarray) -> np.ndarray:
-    """Natural log with ``log 0 = -inf`` and no NumPy warning (state not touched)."""
-    out = np.full(a.shape, -np.inf)
-    np.log(a, out=out, where=a > 0)
-    return out
-
-
-def _log_likelihood(
-    p_y_given_x: np.ndarray, p_y_given_xhat: np.ndarray, out: Optional[np.ndarray] = None
-) -> np.ndarray:
-    """``out[x, x̂] = Σ_y p(y|x) log p(y|x̂)`` (nats; minus the cross-entropy) as one
-    GEMM, ``-inf`` where ``p(y|x) > 0`` meets ``p(y|x̂) = 0``, ``0·log 0 = 0`` elsewhere."""
-    zero = p_y_given_xhat <= 0
-    log_r = _log(p_y_given_xhat)
-    if not zero.any():
-        return np.matmul(p_y_given_x, log_r.T, out=out)
-    log_r[zero] = 0.0
-    out = np.matmul(p_y_given_x, log_r.T, out=out)
-    out[(p_y_given_x @ zero.T.astype(np.float64)) > 0] = -np.inf
-    return out
 
 
 def _marginals(
@@ -271,13 +252,17 @@ def semantic_rd(
     callback : callable(iteration, encoder) -> bool or None, optional
         Called after every step with a copy of the new encoder; returning True stops.
     accelerate : {"auto", True, False}
-        ``"auto"`` or ``True`` (default ``"auto"``): accelerated for ``β = 0`` (convex;
-        the answer is certified by Blahut's bound whichever path produced it); for
-        ``β > 0`` there is no accelerated path yet and plain iteration is used.
-        ``False``: plain eq. (17) only. The accelerated path first takes ``accelerate.WARMUP``
-        plain steps, so short runs are exactly plain iteration; it keeps the objective
-        monotone, and always finishes with plain steps that check the same stopping
-        rules as plain iteration (see :mod:`infotheory.accelerate`).
+        ``"auto"`` or ``True`` (default ``"auto"``): accelerated. For ``β = 0``
+        (convex) an active-set SQP, and the answer is certified by Blahut's bound
+        whichever path produced it; for ``β > 0`` and the IB (not convex) a damped
+        Newton method on eqs. (12)–(15), which ends at the same stationary point as
+        plain iteration on every problem tested where plain iteration converges
+        (``docs/acceleration.md`` gives the rare exceptions: another stationary point,
+        with a lower objective). ``False``: plain eq. (17) only. The accelerated path
+        first takes ``accelerate.WARMUP`` plain steps, so short runs are exactly plain
+        iteration; it keeps the objective monotone, and always finishes with plain
+        steps that check the same stopping rules as plain iteration (see
+        :mod:`infotheory.accelerate`).
 
     Returns
     -------
@@ -312,8 +297,7 @@ def semantic_rd(
 
     if accelerate not in ("auto", True, False):
         raise ValueError(f"accelerate must be 'auto', True or False, got {accelerate!r}")
-    # β > 0: no accelerated path (see infotheory.accelerate); plain iteration
-    accel = beta == 0 and (accelerate == "auto" or bool(accelerate))
+    accel = accelerate == "auto" or bool(accelerate)
 
     enc = _initial_encoder(init, n, k, seed)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -325,9 +309,10 @@ def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, ca
            warmup: int = _accel.WARMUP, it0: int = 0) -> SemanticRDResult:
     """Plain or accelerated solve from ``enc`` (validated inputs; nats inside).
 
-    Accelerated (β = 0 only): ``warmup`` plain steps, the accelerated phase
-    (:func:`accelerate.sqp_rd`), then plain steps that apply the
-    same stopping rules and certificate as plain iteration. ``it0`` steps were taken
+    Accelerated: ``warmup`` plain steps, the accelerated phase
+    (:func:`accelerate.sqp_rd` for β = 0, :func:`accelerate.newton_semantic` for
+    β > 0), then plain steps that apply the same stopping rules and certificate as
+    plain iteration. ``it0`` steps were taken
     before (the batched solver's warm-up)."""
     if not accel or max_iter <= warmup:
         return _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base,
@@ -343,10 +328,17 @@ def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, ca
     else:
         used = it0
     budget = max_iter + it0 - used
-    q, steps, why = _accel.sqp_rd(
-        px, d / lam, px @ enc, gap_tol=0.5 * gap_tol_nats, log_c_tol=0.5 * tol,
-        max_steps=budget - 1, callback=callback, it0=used)
-    enc = _encoder_from_marginal(q, d / lam)
+    dl = d / lam
+    if beta == 0:
+        q, steps, why = _accel.sqp_rd(
+            px, dl, px @ enc, gap_tol=0.5 * gap_tol_nats, log_c_tol=0.5 * tol,
+            max_steps=budget - 1, callback=callback, it0=used)
+        r = np.full((d.shape[1], pyx.shape[1]), 1.0 / pyx.shape[1])
+    else:
+        q, r = _marginals(px[:, None] * pyx, enc, np.full((d.shape[1], pyx.shape[1]), 1.0 / pyx.shape[1]))
+        q, r, steps, why = _accel.newton_semantic(px, pyx, dl, beta / lam, q, r, max_steps=budget - 1,
+                                             callback=callback, it0=used)
+    enc = _encoder_from_marginals(q, r, dl, pyx, beta / lam)
     used += steps
     if why == "stopped by callback":
         ev = _iterate(px, pyx, d, enc, beta, lam, 0.0, 0.0, 1, log_base, None, evaluate_only=True)
@@ -358,12 +350,16 @@ def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, ca
                                 f"then {why}]")
 
 
-def _encoder_from_marginal(q: np.ndarray, dl: np.ndarray) -> np.ndarray:
-    """Eq. (12) for ``β = 0``: ``p(x̂|x) = q(x̂) e^{-d(x,x̂)/λ} / μ(x)``, by the same
-    kernel as step 1 of eq. (17) (its residual output is not used here)."""
+def _encoder_from_marginals(q: np.ndarray, r: np.ndarray, dl: np.ndarray, pyx: np.ndarray,
+                            coef: float) -> np.ndarray:
+    """Eq. (12) from the marginals: ``p(x̂|x) = q(x̂) e^{-d_S(x,x̂)/λ} / μ(x)``, with
+    ``d_IB`` through ``r = p(y|x̂)`` when ``coef = β/λ > 0``, by the same kernel as
+    step 1 of eq. (17) (its residual output is not used here)."""
     n, k = dl.shape
     enc = np.empty((n, k))
-    kernels.encoder_step(_log(q), dl, enc, 0.0, np.zeros(n), enc, enc, np.empty(n),
+    if coef > 0:
+        _log_likelihood(pyx, r, out=enc)
+    kernels.encoder_step(_log(q), dl, enc, coef, _row_entropies(pyx), enc, enc, np.empty(n),
                          np.empty(n), np.empty(n), np.zeros(n, dtype=np.bool_))
     return enc
 

@@ -1,5 +1,6 @@
-"""The accelerated path of semantic_rd (issue 6): same optimum as plain iteration,
-a true certificate, safe pruning, a monotone objective.
+"""The accelerated path of semantic_rd at β = 0 (issue 6): same optimum as plain
+iteration, a true certificate, safe pruning, a monotone objective (β > 0:
+``test_accelerate_semantic.py``).
 
 Tolerances: objectives in bits, stated per test.
 """
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infotheory import ConvergenceWarning, mutual_information, rate_distortion, semantic_rd
+from infotheory import ConvergenceWarning, mutual_information, rate_distortion
 from infotheory.accelerate import WARMUP
 
 LN2 = math.log(2)
@@ -55,8 +56,11 @@ def test_accelerated_and_plain_agree_beta0(seed, n, k, lam):
     assert acc.converged and acc.gap <= 1e-10
     assert acc.objective == pytest.approx(plain.objective, abs=1e-9)
     if plain.converged:
-        assert acc.rate == pytest.approx(plain.rate, abs=1e-8)
-        assert acc.distortion_rd == pytest.approx(plain.distortion_rd, abs=1e-8 * max(1, lam))
+        # a certified gap of 1e-10 fixes F to 1e-10 but the pair (R, D) only to about
+        # sqrt(gap / curvature) where the optimum is flat (e.g. seed=730, n=k=7, λ=0.2:
+        # plain needs 13,539 steps and its rate differs by 2e-8 bits at equal F)
+        assert acc.rate == pytest.approx(plain.rate, abs=1e-6)
+        assert acc.distortion_rd == pytest.approx(plain.distortion_rd, abs=1e-6 * max(1, lam))
 
 
 @settings(max_examples=25, deadline=None)
@@ -156,21 +160,6 @@ def test_callback_can_stop_inside_the_accelerated_phase():
     res = rate_distortion(p, d, lam=0.01, callback=lambda it, enc: it == WARMUP + 1)
     assert res.iterations == WARMUP + 1 and res.message == "stopped by callback"
     assert not res.converged and res.gap >= 0
-
-
-def test_beta_positive_stays_plain_iteration():
-    """β > 0 (not convex): no accelerated path; every option gives plain iteration, a
-    stationary point, said so in the message."""
-    rng = np.random.default_rng(3)
-    p, d = line_problem(24)
-    pyx = rng.dirichlet(np.ones(4), size=24)
-    plain = semantic_rd(p, pyx, d, beta=0.5, lam=0.1, accelerate=False)
-    for option in ("auto", True):
-        res = semantic_rd(p, pyx, d, beta=0.5, lam=0.1, accelerate=option)
-        np.testing.assert_array_equal(res.encoder, plain.encoder)
-        assert res.converged and "stationary point" in res.message
-        # the change in F over the last step is reported, >= 0 and tiny at convergence
-        assert -1e-14 <= res.objective_change <= 1e-9
 
 
 def test_bad_accelerate_option():

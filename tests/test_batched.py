@@ -2,12 +2,13 @@
 
 import warnings
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infotheory import ConvergenceWarning, semantic_rd, semantic_rd_batch
+from infotheory import ConvergenceWarning, kernels, rate_distortion, semantic_rd, semantic_rd_batch
 
 
 def random_problem(rng, n, m, k):
@@ -95,3 +96,111 @@ def test_bad_input(kw, match):
 def test_bad_source_names_the_argument():
     with pytest.raises(ValueError, match="p_x sums to"):
         semantic_rd_batch([0.5, 0.6], np.eye(2), 1 - np.eye(2), lams=[0.1])
+
+
+def assert_same_as_one_by_one(out, p_x, pyx, d, lams, betas, accelerate, **kw):
+    for b in range(len(lams)):
+        one = semantic_rd(p_x, pyx, d, beta=betas[b], lam=lams[b], accelerate=accelerate, **kw)
+        r = out.results[b]
+        assert r.iterations == one.iterations and r.converged == one.converged
+        np.testing.assert_allclose(r.encoder, one.encoder, atol=1e-12)
+        assert r.objective == pytest.approx(one.objective, abs=1e-12)
+
+
+@pytest.mark.parametrize("accelerate", [False, "auto"])
+def test_batched_equals_one_by_one_wide_rows(accelerate):
+    """k = 37: the kernel's eight-way unrolled row loops and their remainder."""
+    rng = np.random.default_rng(11)
+    p_x, pyx, d = random_problem(rng, 29, 3, 37)
+    lams, betas = np.array([0.02, 0.2, 0.05, 0.3]), np.array([0.0, 0.0, 0.4, 1.5])
+    out = semantic_rd_batch(p_x, pyx, d, lams=lams, betas=betas, accelerate=accelerate)
+    assert out.converged.all()
+    assert_same_as_one_by_one(out, p_x, pyx, d, lams, betas, accelerate)
+
+
+def test_symbol_out_of_use_is_brought_back():
+    """A start with an unused column that the optimum needs: Blahut's c(x̂) <= 1 fails
+    for it, the kernel revives it, as the single-problem solver does."""
+    x = np.linspace(0, 1, 12)
+    p_x, d = np.full(12, 1 / 12), (x[:, None] - x) ** 2
+    init = np.full((12, 12), 1 / 11)
+    init[:, 5] = 0.0
+    lams = [0.002, 0.01]
+    out = semantic_rd_batch(p_x, np.ones((12, 1)), d, lams=lams, init=init, accelerate=False)
+    assert out.converged.all() and all(r.p_xhat[5] > 0 for r in out.results)
+    assert_same_as_one_by_one(out, p_x, np.ones((12, 1)), d, lams, [0.0, 0.0], False, init=init)
+
+
+def test_large_problems_thread_pool_and_threads_do_not_change_results():
+    """n·k at kernels.PARALLEL_MIN_SIZE: both phases per problem in the thread pool. The
+    answers do not depend on the number of threads, and equal the one-by-one ones
+    (iterations, objective; this line problem's objective is flat to 1e-16 over encoder
+    changes of ~1e-6 at small λ, so encoders are compared between thread counts)."""
+    x = np.linspace(0, 1, 256)
+    p_x, d = np.full(256, 1 / 256), (x[:, None] - x) ** 2
+    lams = [0.003, 0.05]
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        pooled = semantic_rd_batch(p_x, np.ones((256, 1)), d, lams=lams)
+        numba.set_num_threads(1)
+        serial = semantic_rd_batch(p_x, np.ones((256, 1)), d, lams=lams)
+    finally:
+        numba.set_num_threads(before)
+    assert pooled.converged.all() and np.all(pooled.gap <= 1e-10)
+    np.testing.assert_array_equal(pooled.iterations, serial.iterations)
+    for a, b in zip(pooled.results, serial.results):
+        np.testing.assert_array_equal(a.encoder, b.encoder)
+    for lam, r in zip(lams, pooled.results):
+        one = rate_distortion(p_x, d, lam=lam)
+        assert r.iterations == one.iterations
+        assert r.objective == pytest.approx(one.objective, abs=1e-12)
+
+
+def test_batch_exp_row_within_an_ulp():
+    """The kernel's vectorised exp: at most 1 ulp from e^w on [LOGIT_FLOOR, 0] (so at
+    most 2 from NumPy's), the sentinel below LOGIT_FLOOR under TINY."""
+    rng = np.random.default_rng(0)
+    w = np.concatenate([np.linspace(kernels.LOGIT_FLOOR, 0, 200_001), -rng.random(20_000),
+                        [-1e-300, 0.0]])
+    shift = 3.25
+    row, scale = w + shift, np.empty(w.size, dtype=np.int64)
+    ref = np.exp(row - shift)
+    kernels.batch_exp_row(row, shift, scale)
+    got = row * scale.view(np.float64)
+    assert np.all(np.abs(got - ref) <= 2 * np.spacing(ref))
+    assert np.mean(got == ref) > 0.8
+    low = np.array([-690.01, -695.0, -700.0, -1e6, -np.inf])
+    row = low.copy()
+    kernels.batch_exp_row(row, 0.0, scale[:5])
+    assert np.all(row * scale[:5].view(np.float64) < kernels.TINY)
+
+
+@pytest.mark.parametrize("case", ["rd", "ib", "fallback"])
+def test_batch_encoder_row_matches_encoder_step(case):
+    """One fused row equals the single-problem step (kernels.encoder_step): exact zeros
+    below the floor, the -inf fallback row, log μ and the residual."""
+    rng = np.random.default_rng(3)
+    k = 45
+    log_q = np.log(rng.dirichlet(np.ones(k)))
+    log_q[[3, 20]] = -np.inf
+    dl = rng.random((1, k)) * rng.choice([1.0, 3000.0], size=k)  # some beyond the floor
+    cen = np.log(rng.random((1, k)))
+    cen[0, 7] = -np.inf
+    coef = 0.0 if case == "rd" else 0.7
+    if case == "fallback":
+        cen[:] = -np.inf
+    h_x = np.array([0.3])
+    old = rng.dirichlet(np.ones(k))[None]
+    ref = np.empty((1, k))
+    log_mu, resid = np.empty(1), np.empty(1)
+    kernels.encoder_step(log_q, dl, cen, coef, h_x, old, ref, log_mu, resid, np.empty(1),
+                         np.zeros(1, dtype=np.bool_))
+    enc_row, q_new = old[0].copy(), np.full(k, 0.25)
+    lm, rr = kernels.batch_encoder_row(log_q, dl[0], cen[0], coef, h_x[0], enc_row, 0.5, q_new,
+                                       np.empty(k), np.empty(k, dtype=np.int64))
+    np.testing.assert_allclose(enc_row, ref[0], rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(enc_row == 0, ref[0] == 0)
+    assert (enc_row == 0).sum() >= 2
+    assert lm == pytest.approx(log_mu[0], rel=1e-15) and rr == pytest.approx(resid[0], rel=1e-14)
+    np.testing.assert_allclose(q_new, 0.25 + 0.5 * ref[0], rtol=1e-15)
