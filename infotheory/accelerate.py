@@ -352,10 +352,11 @@ def _newton_support(px, pyx, joint_xy, dl, coef, q, r, *, max_steps, callback, i
     """Newton's method on ``T(z) = z`` over the support of ``q``, safeguarded by plain
     steps (:func:`newton_semantic`).
 
-    A step solves ``(I - J) δ = T(z) - z`` (:func:`_newton_solve`, with predicted
-    pruning) and moves along ``δ`` (halving up to 8 times) to the first point that
-    passes the monotone test ``G(z̃) ≤ F(E(z))``. If none passes (far from the fixed
-    point, where the linear model is poor), the plain step ``T(z)`` is taken — it
+    A step solves ``(I - J + μI) δ = (1 + μ)(T(z) - z)`` (:func:`_newton_solve`, with
+    predicted pruning) and is accepted if it passes the monotone test
+    ``G(z + δ) ≤ F(E(z))``; ``μ`` falls tenfold after a success and rises tenfold
+    (from 1e-3) after a failure, up to 6 tries per step. If none passes (far from the
+    fixed point, where the linear model is poor), the plain step ``T(z)`` is taken — it
     always passes — and so are the next ``b`` plain steps before Newton is tried
     again, with ``b`` doubling (1, 2, 4, …, 32) while Newton keeps failing. Returns
     ``(q, r, steps, reason)``, ``reason`` one of ``"converged"`` (the fixed-point
@@ -410,7 +411,8 @@ def _newton_support(px, pyx, joint_xy, dl, coef, q, r, *, max_steps, callback, i
                     reason = "floor"
                     break
             # F(E(z)) = G(z) - KL(q'||q) - coef Σ_a q'(a) KL(r'_a||r_a)  (module docstring)
-            kl_r = float(np.sum(q_new[:, None] * (r_new * np.where(pos, log_r_new - np.where(pos, log_r, 0.0), 0.0))))
+            log_ratio = np.where(pos, log_r_new - np.where(pos, log_r, 0.0), 0.0)
+            kl_r = float(np.sum(q_new[:, None] * r_new * log_ratio))
             f_enc = _lyapunov(log_mu, px) - float(q_new @ phi[:s]) - coef * kl_r
             var_j = np.concatenate([np.zeros(s, dtype=np.int64), np.nonzero(pos)[1] + 1])
             mat = _newton_matrix(e, px, pyx, coef, var_a, var_j)
