@@ -9,13 +9,17 @@ step's fresh batch, taken before the update. Per level it reports, against the t
 
     bias = mean(est) - I,  sd = per-batch standard deviation,  mse = mean((est - I)^2)
 
-over all steps of the level, ``bias_tail`` over the last ``--tail`` steps, and with
-several seeds the seed-to-seed sd of the per-level mean. Time per training step
+over all steps of the level, ``bias_tail`` and ``sd_tail`` over its last ``--tail``
+steps, and with several seeds the seed-to-seed sd of the per-level mean. Also: the
+exact-critic reference table (eq. (39) per batch with the exact and shrunk critics,
+no training), and with ``--categorical`` only the categorical-CLUB tables. Time per training step
 (forward, backward, Adam, sampling) on ``--threads`` CPU threads: a best-of-7 table
 first (robust to other load), then the mean over the whole run in the last column.
 
     python benchmarks/bench_mi.py                                   # full protocol
     python benchmarks/bench_mi.py --estimators mine --dims 5 --levels 2 4 6 --transforms gaussian
+    python benchmarks/bench_mi.py --estimators mine --average 0 --burn-in 0 1     # MINE before weight averaging and burn-in
+    python benchmarks/bench_mi.py --categorical 800 2000 4000 --seeds 0 1 2 3 4
 """
 
 from __future__ import annotations
@@ -42,11 +46,26 @@ def staircase(dim: int, levels: list[float], steps: int, batch: int, cubic: bool
         )
 
 
+CRITIC = ("mine", "nwj", "infonce", "smile")
+
+
+def critic_options(method: str, average: float | None, burn_in: list[float] | None, shrink: float | None = None) -> dict:
+    """Constructor options for ``--average`` / ``--burn-in`` / ``--shrink`` (critic estimators only)."""
+    if method not in CRITIC:
+        return {}
+    opts: dict = {} if shrink is None else {"shrink": shrink}
+    if average is not None:
+        opts["average"] = average
+    if burn_in is not None:
+        opts["burn_in_steps"], opts["burn_in_lr_factor"] = int(burn_in[0]), float(burn_in[1])
+    return opts
+
+
 def run_cell(
     method: str, dim: int, levels: list[float], steps: int, batch: int, cubic: bool, seed: int,
-    lr: float | None, hidden: list[int] | None,
+    lr: float | None, hidden: list[int] | None, options: dict | None = None,
 ):
-    est = make_estimator(method, dim, dim, seed=seed, hidden=hidden)
+    est = make_estimator(method, dim, dim, seed=seed, hidden=hidden, **(options or {}))
     batches = staircase(dim, levels, steps, batch, cubic, seed)
     t0 = time.perf_counter()
     trace = fit(est, batches, steps * len(levels), lr=lr if lr is not None else est.default_lr)
@@ -54,12 +73,14 @@ def run_cell(
     return trace.reshape(len(levels), steps), ms
 
 
-def time_per_step(method: str, dim: int, batch: int, *, repeats: int = 7, steps: int = 100) -> tuple[float, float]:
+def time_per_step(
+    method: str, dim: int, batch: int, *, repeats: int = 7, steps: int = 100, options: dict | None = None
+) -> tuple[float, float]:
     """Time (ms) of one training step (batch sampling, forward, backward, Adam):
     best-of-``repeats`` wall-clock mean over ``steps`` steps, and the same for the
     process CPU time (with one thread, what the wall time is on an idle core; robust to
     other jobs sharing the CPU)."""
-    est = make_estimator(method, dim, dim, seed=0)
+    est = make_estimator(method, dim, dim, seed=0, **(options or {}))
     batches = gaussian_staircase_batches(dim, 2.0, batch, seed=0)
     fit(est, batches, 20)  # warm-up
     best, best_cpu = float("inf"), float("inf")
@@ -71,24 +92,128 @@ def time_per_step(method: str, dim: int, batch: int, *, repeats: int = 7, steps:
     return 1e3 * best, 1e3 * best_cpu
 
 
-def exact_critic_reference(dim: int, mi: float, batch: int, n_batches: int = 1000) -> tuple[float, float, float]:
-    """Eq. (39) per batch with the *exact* critic T = log p(x,y)/(p(x)p(y)), all pairs
-    i != j: (bias, per-batch sd, InfoNCE mean). The floor a trained MINE can reach at
-    this batch size; no training involved."""
+SHRINK = (1.0, 0.9, 0.8)
+
+
+def exact_critic_reference(dim: int, mi: float, batch: int, n_batches: int = 4000) -> dict:
+    """Eq. (39) per batch of ``batch`` with the *exact* critic T = log p(x,y)/(p(x)p(y))
+    and with the shrunk critics a T (a in SHRINK), all pairs i != j; no training.
+
+    Returns the theoretical joint-term sd sqrt(sum rho^2 / N) (the variance of the
+    information density of componentwise-correlated Gaussians is sum_i rho_i^2), its
+    Monte Carlo value, the sd of the marginal term log mean_{i!=j} e^{T_ij}, the
+    correlation of the two terms, and per a the bias and sd of eq. (39); plus the mean
+    InfoNCE value of the exact critic."""
     from neural.mi.base import logmeanexp_offdiag
     from neural.mi.testing import rho_from_mi, sample_gaussian_pair
 
     rho = rho_from_mi(mi, dim)
     s2 = 1.0 - rho * rho
     gen = torch.Generator().manual_seed(0)
-    dv, nce = [], []
+    joint, marg, nce = [], [], []
+    dv: dict[float, list[float]] = {a: [] for a in SHRINK}
     for _ in range(n_batches):
         x, y = sample_gaussian_pair(batch, dim, mi, generator=gen, dtype=torch.float64)
         diff = y[None, :, :] - rho * x[:, None, :]
         t = (-0.5 * diff**2 / s2 - 0.5 * np.log(s2)).sum(-1) + 0.5 * (y**2).sum(-1)[None, :]
-        dv.append(float(torch.diagonal(t).mean() - logmeanexp_offdiag(t)))
+        joint.append(float(torch.diagonal(t).mean()))
+        marg.append(float(logmeanexp_offdiag(t)))
+        for a in SHRINK:
+            dv[a].append(float(a * torch.diagonal(t).mean() - logmeanexp_offdiag(a * t)))
         nce.append(float((torch.diagonal(t) - torch.logsumexp(t, 1)).mean() + np.log(batch)))
-    return float(np.mean(dv) - mi), float(np.std(dv)), float(np.mean(nce))
+    out = {
+        "sum_rho2": dim * rho * rho,
+        "joint_sd_theory": float(np.sqrt(dim * rho * rho / batch)),
+        "joint_sd": float(np.std(joint)),
+        "marg_sd": float(np.std(marg)),
+        "corr": float(np.corrcoef(joint, marg)[0, 1]),
+        "nce": float(np.mean(nce)),
+    }
+    for a in SHRINK:
+        out[f"bias{a}"] = float(np.mean(dv[a]) - mi)
+        out[f"sd{a}"] = float(np.std(dv[a]))
+    return out
+
+
+def categorical_club_table(seeds: list[int], steps_list: list[int], lr: float | None) -> None:
+    """Categorical CLUB on a random 8 x 8 Dirichlet(1) joint (the fast test's case):
+    30,000 training samples (batches of 64 drawn with replacement), the value on 10,000
+    held-out samples (chunks of 500), relative to the exact-q value, with and without
+    the weight average; also the value of q = the empirical conditional of the training
+    counts (what a perfectly fitted q would give)."""
+    import infotheory
+
+    from neural.mi import CategoricalCLUB
+    from neural.mi.testing import sample_discrete_pair
+
+    rng = np.random.default_rng(1)
+    p = rng.dirichlet(np.ones(64)).reshape(8, 8)
+    px, py = p.sum(1), p.sum(0)
+
+    def club_value(q: np.ndarray) -> float:  # eq. (40) in population with the conditional q
+        return float(np.sum(p * np.log(q)) - px @ np.log(q) @ py)
+
+    exact_q = club_value(p / px[:, None])
+    xs, ys = sample_discrete_pair(p, 40000, seed=2)
+    cnt = np.zeros((8, 8))
+    np.add.at(cnt, (xs[:30000], ys[:30000]), 1)
+    x = torch.from_numpy(np.eye(8, dtype=np.float32)[xs])
+    y = torch.from_numpy(ys)
+    print(f"\n# categorical CLUB, 8 x 8 Dirichlet(1) joint: I = {infotheory.mutual_information(p, base=np.e):.3f} nats, "
+          f"exact-q value {exact_q:.3f}, min p(y|x) {(p / px[:, None]).min():.4f}; "
+          f"q = training counts: {100 * (club_value(cnt / cnt.sum(1, keepdims=True)) / exact_q - 1):+.1f}%")
+    print(f"# held-out value vs exact-q value (%), batch 64, lr {lr or 'default'}, seeds {seeds}")
+    print("| average | steps | per seed | mean | range |")
+    print("|---|---|---|---|---|")
+    for average in (0.0, 0.02):
+        vals: dict[int, list[float]] = {n: [] for n in steps_list}
+        for seed in seeds:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                est = CategoricalCLUB(8, 8, average=average)
+            gen = torch.Generator().manual_seed(seed)
+
+            def batches():
+                while True:
+                    idx = torch.randint(0, 30000, (64,), generator=gen)
+                    yield x[idx], y[idx]
+
+            b, done = batches(), 0
+            for n in steps_list:
+                fit(est, b, n - done, lr=lr or est.default_lr)
+                done = n
+                v = np.mean([float(est.estimate(x[i : i + 500], y[i : i + 500])) for i in range(30000, 40000, 500)])
+                vals[n].append(100 * (v / exact_q - 1))
+        for n in steps_list:
+            v = np.array(vals[n])
+            print(f"| {average:g} | {n} | {' '.join(f'{a:+.1f}' for a in v)} | {v.mean():+.1f} | "
+                  f"{v.min():+.1f} .. {v.max():+.1f} |", flush=True)
+
+    # second case: I(X^;Y) of a semantic_rd solution (the fast test's case), through estimate_mi
+    import warnings
+
+    from neural.mi import estimate_mi
+    from neural.mi.testing import semantic_rd_joints
+
+    _, p2, _, _ = semantic_rd_joints()
+    px2, py2 = p2.sum(1), p2.sum(0)
+    logq2 = np.log(p2 / px2[:, None])
+    exact_q2 = float(np.sum(p2 * logq2) - px2 @ logq2 @ py2)
+    xh, yl = sample_discrete_pair(p2, 6000, seed=2)
+    cnt2 = np.zeros(p2.shape)
+    np.add.at(cnt2, (xh, yl), 1)
+    print(f"\n# categorical CLUB on I(X^;Y) of semantic_rd_joints(): 6 x 3 joint, exact-q value {exact_q2:.3f}, "
+          f"min p(y|x^) {(p2 / px2[:, None]).min():.1e}, {int((cnt2 == 0).sum())} of {cnt2.size} cells unobserved "
+          f"in the 6,000 samples; estimate_mi(one-hot x^, y, 'club-categorical', steps, seed), lr {lr or 'default'}")
+    print("| steps | per seed (% vs exact-q) | mean |")
+    print("|---|---|---|")
+    onehot = np.eye(p2.shape[0], dtype=np.float32)[xh]
+    for n in steps_list:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v = np.array([100 * (estimate_mi(onehot, yl, method="club-categorical", steps=n, seed=sd, lr=lr).estimate
+                                 / exact_q2 - 1) for sd in seeds])
+        print(f"| {n} | {' '.join(f'{a:+.1f}' for a in v)} | {v.mean():+.1f} |", flush=True)
 
 
 def main() -> None:
@@ -103,38 +228,57 @@ def main() -> None:
     ap.add_argument("--tail", type=int, default=1000, help="steps at the end of each level for bias_tail")
     ap.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: per estimator)")
     ap.add_argument("--hidden", nargs="+", type=int, default=None, help="hidden widths (default: per estimator)")
+    ap.add_argument("--average", type=float, default=None,
+                    help="critic estimators: rate of the critic-weight average behind the estimate (0: off; default per estimator)")
+    ap.add_argument("--burn-in", nargs=2, type=float, default=None, metavar=("STEPS", "FACTOR"),
+                    help="critic estimators: learning-rate factor for the first STEPS steps (default per estimator; 0 1: off)")
+    ap.add_argument("--shrink", type=float, default=None,
+                    help="critic estimators: report the bound of shrink * T (default 1)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--timing-only", action="store_true", help="only the time-per-step table")
+    ap.add_argument("--categorical", nargs="*", type=int, default=None, metavar="STEPS",
+                    help="only the categorical-CLUB table, at these cumulative step counts (default 800 2000 4000)")
     ap.add_argument("--no-reference", action="store_true", help="skip the exact-critic reference table")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.categorical is not None:
+        categorical_club_table(args.seeds, args.categorical or [800, 2000, 4000], args.lr)
+        return
 
     print(f"# time per training step, batch {args.batch}, {args.threads} thread(s), best of 7 x 100 steps")
     print("| estimator | d | wall ms/step | CPU ms/step |")
     print("|---|---|---|---|")
     for method, dim in itertools.product(args.estimators, args.dims):
-        wall, cpu = time_per_step(method, dim, args.batch)
+        wall, cpu = time_per_step(method, dim, args.batch, options=critic_options(method, args.average, args.burn_in, args.shrink))
         print(f"| {method} | {dim} | {wall:.2f} | {cpu:.2f} |", flush=True)
     if args.timing_only:
         return
     if not args.no_reference:
-        print(f"\n# reference: eq. (39) per batch of {args.batch} with the exact critic (no training), 1000 batches")
-        print("| d | I | MINE bias | MINE sd | InfoNCE mean |")
-        print("|---|---|---|---|---|")
+        print(f"\n# reference: eq. (39) per batch of {args.batch} with the exact critic T and shrunk critics a T "
+              "(no training), 4000 batches")
+        shr = " | ".join(f"a = {a:g}: bias / sd" for a in SHRINK)
+        print(f"| d | I | sum rho^2 | joint sd, theory | joint sd | marginal sd | corr | {shr} | InfoNCE mean |")
+        print("|---|---|---|---|---|---|---|" + "---|" * len(SHRINK) + "---|")
         for dim, mi in itertools.product(args.dims, args.levels):
-            b, sd, nce = exact_critic_reference(dim, mi, args.batch)
-            print(f"| {dim} | {mi:g} | {b:+.3f} | {sd:.3f} | {nce:.3f} |", flush=True)
+            r = exact_critic_reference(dim, mi, args.batch)
+            cols = " | ".join(f"{r[f'bias{a}']:+.3f} / {r[f'sd{a}']:.3f}" for a in SHRINK)
+            print(f"| {dim} | {mi:g} | {r['sum_rho2']:.3f} | {r['joint_sd_theory']:.3f} | {r['joint_sd']:.3f} | "
+                  f"{r['marg_sd']:.3f} | {r['corr']:+.3f} | {cols} | {r['nce']:.3f} |", flush=True)
         print()
 
     print(f"# staircase: batch {args.batch}, {args.steps} steps/level, levels {args.levels} nats, "
           f"seeds {args.seeds}, lr {args.lr or 'default'}, hidden {args.hidden or 'default'}, "
+          f"average {'default' if args.average is None else args.average}, burn-in {args.burn_in or 'default'}, "
+          f"shrink {args.shrink or 'default'}, "
           f"{args.threads} thread(s), torch {torch.__version__}")
-    print("| estimator | d | transform | I | bias | sd | MSE | bias_tail | seed sd | CLUB exact-q | bias vs exact-q (%) | ms/step (loaded) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| estimator | d | transform | I | bias | sd | MSE | bias_tail | sd_tail | seed sd | CLUB exact-q | "
+          "bias vs exact-q (%) | ms/step (loaded) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for method, dim, tf in itertools.product(args.estimators, args.dims, args.transforms):
         traces, times = [], []
         for seed in args.seeds:
-            tr, ms = run_cell(method, dim, args.levels, args.steps, args.batch, tf == "cubic", seed, args.lr, args.hidden)
+            tr, ms = run_cell(method, dim, args.levels, args.steps, args.batch, tf == "cubic", seed, args.lr, args.hidden,
+                              critic_options(method, args.average, args.burn_in, args.shrink))
             traces.append(tr)
             times.append(ms)
         traces = np.stack(traces)  # (seeds, levels, steps)
@@ -144,6 +288,7 @@ def main() -> None:
             sd = v.std(axis=1).mean()
             mse = np.mean((v - mi) ** 2)
             tail = v[:, -args.tail :].mean() - mi
+            sd_tail = v[:, -args.tail :].std(axis=1).mean()
             seed_sd = v.mean(axis=1).std(ddof=1) if len(args.seeds) > 1 else float("nan")
             q = ""
             rel = ""
@@ -151,7 +296,7 @@ def main() -> None:
                 qv = club_exact_q(mi, dim)
                 q = f"{qv:.2f}"
                 rel = f"{100 * (v.mean() - qv) / qv:+.1f}"
-            print(f"| {method} | {dim} | {tf} | {mi:g} | {bias:+.3f} | {sd:.3f} | {mse:.3f} | {tail:+.3f} | "
+            print(f"| {method} | {dim} | {tf} | {mi:g} | {bias:+.3f} | {sd:.3f} | {mse:.3f} | {tail:+.3f} | {sd_tail:.3f} | "
                   f"{seed_sd:.3f} | {q} | {rel} | {np.mean(times):.2f} |", flush=True)
 
 

@@ -16,6 +16,7 @@ in nats. ``kind`` says what the number is: ``"upper bound"``, ``"lower bound"`` 
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Sequence
@@ -35,6 +36,8 @@ __all__ = [
     "KINDS",
     "MIResult",
     "check_units",
+    "frozen_copy",
+    "WeightAveraged",
 ]
 
 KINDS = ("upper bound", "lower bound", "point estimate")
@@ -128,6 +131,12 @@ class MIEstimator(nn.Module):
         """
         raise NotImplementedError
 
+    def lr_scale(self) -> float:
+        """Factor applied by :func:`fit` to the learning rate at the next step (1 by
+        default; critic estimators raise it during their first steps, see
+        :class:`~neural.mi.mine.CriticEstimator`)."""
+        return 1.0
+
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Training loss on a batch (0-d tensor, to be minimised)."""
         return self.loss_and_estimate(x, y)[0]
@@ -137,6 +146,71 @@ class MIEstimator(nn.Module):
         written to a cache filled by :meth:`loss`."""
         with torch.no_grad():
             return self.loss_and_estimate(x, y, update=False)[1]
+
+
+def frozen_copy(module: nn.Module) -> nn.Module:
+    """A deep copy of ``module`` whose parameters are plain buffers: it moves with
+    ``.to()`` and is saved in ``state_dict``, but is not in ``parameters()`` (so no
+    optimiser touches it)."""
+    twin = copy.deepcopy(module)
+    for m in twin.modules():
+        if m._buffers:
+            raise ValueError("frozen_copy: modules with buffers are not supported")
+        for name, p in list(m._parameters.items()):
+            del m._parameters[name]
+            m.register_buffer(name, None if p is None else p.detach().clone())
+    return twin
+
+
+class WeightAveraged(MIEstimator):
+    """Estimator whose *estimate* comes from an exponential moving average of the
+    weights of one trained sub-network (Polyak averaging); its loss always uses the
+    trained network.
+
+    SGD noise in the weights lowers a variational bound that is concave in the network
+    output (MINE and its peers) and scatters the per-batch estimates; averaging the
+    weights removes most of it. The average is folded in at the start of every
+    training forward pass (``loss_and_estimate(..., update=True)``) from the weights
+    the optimiser left there, so any training loop that calls ``loss`` keeps it
+    current, and the estimate on a training batch is still taken *before* that
+    batch's update. After t updates the rate is ``max(average, 9 / (10 + t))``, so
+    the average of a fresh estimator does not lag its first steps. After setting
+    weights by hand, call :meth:`reset_average`.
+
+    Subclasses call :meth:`_init_average` in ``__init__`` once the network exists.
+    """
+
+    def _init_average(self, live: str, average: float) -> None:
+        if not 0 <= average <= 1:
+            raise ValueError(f"average must be in [0, 1], got {average}")
+        self.average = float(average)
+        self._live_name = live
+        self._avg_name = live + "_avg"
+        setattr(self, self._avg_name, frozen_copy(getattr(self, live)) if self.average > 0 else None)
+        #: training forward passes so far
+        self.register_buffer("n_updates", torch.zeros((), dtype=torch.long))
+
+    def averaged(self) -> nn.Module:
+        """The network that gives the estimate: the weight average (or the trained
+        network itself when ``average == 0``)."""
+        avg = getattr(self, self._avg_name)
+        return getattr(self, self._live_name) if avg is None else avg
+
+    @torch.no_grad()
+    def reset_average(self) -> None:
+        """Set the weight average to the current weights."""
+        avg = getattr(self, self._avg_name)
+        if avg is not None:
+            torch._foreach_copy_(list(avg.buffers()), list(getattr(self, self._live_name).parameters()))
+
+    @torch.no_grad()
+    def _fold_average(self) -> None:
+        t = int(self.n_updates)
+        avg = getattr(self, self._avg_name)
+        if avg is not None:
+            rate = 1.0 if t == 0 else max(self.average, 9.0 / (10.0 + t))
+            torch._foreach_lerp_(list(avg.buffers()), list(getattr(self, self._live_name).parameters()), rate)
+        self.n_updates += 1
 
 
 def fit(
@@ -150,8 +224,11 @@ def fit(
     """The one training loop shared by all neural estimators.
 
     Draws ``steps`` batches from ``batches``, and for each one computes the loss and
-    the batch estimate in one forward pass (the estimate is taken *before* the update,
-    so on a fresh batch it is a held-out value), then takes an Adam step.
+    the batch estimate (the estimate is taken *before* the update, so on a fresh batch
+    it is a held-out value), then takes an Adam step with learning rate
+    ``lr * estimator.lr_scale()`` (the scale is 1 except during the burn-in of a fresh
+    critic estimator). A new Adam optimiser is created at each call; the estimator's
+    own state (weights, weight average, step count) carries over.
 
     Returns the per-step batch estimates, shape ``(steps,)``, nats.
     """
@@ -162,8 +239,14 @@ def fit(
     opt = torch.optim.Adam(estimator.parameters(), lr=lr)
     estimator.train()
     trace: list[torch.Tensor] = []
+    scale = None
     for step in range(steps):
         x, y = next(batches)
+        s = estimator.lr_scale()
+        if s != scale:
+            scale = s
+            for group in opt.param_groups:
+                group["lr"] = lr * s
         loss, est = estimator.loss_and_estimate(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -42,23 +42,25 @@ _NEURAL: dict[str, type[MIEstimator]] = {
 
 
 def make_estimator(
-    method: str, x_dim: int, y_dim: int, *, hidden: Sequence[int] | None = None, seed: int = 0
+    method: str, x_dim: int, y_dim: int, *, hidden: Sequence[int] | None = None, seed: int = 0, **options: Any
 ) -> MIEstimator:
     """Build the estimator module for ``method``, initialised reproducibly from ``seed``.
 
     ``y_dim`` is the number of classes for ``"club-categorical"``. ``hidden=None`` uses
     the estimator's default widths (``neural.mi.PAPER_HIDDEN`` is the paper's MLP).
+    Further keyword ``options`` go to the estimator's class (e.g. ``average=0`` or
+    ``burn_in_steps=0`` for the critic estimators, ``ema=`` for MINE).
     """
     if method not in _NEURAL:
         raise ValueError(f"method must be one of {sorted(_NEURAL)} for a neural estimator, got {method!r}")
     cls = _NEURAL[method]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
+        if hidden is not None:
+            options["hidden"] = tuple(hidden)
         if method == "club-sample":
-            return cls(x_dim, y_dim, **({} if hidden is None else {"hidden": tuple(hidden)}), seed=seed)
-        if hidden is None:
-            return cls(x_dim, y_dim)
-        return cls(x_dim, y_dim, tuple(hidden))
+            options.setdefault("seed", seed)
+        return cls(x_dim, y_dim, **options)
 
 
 def _as_array(name: str, a: Any) -> np.ndarray:

@@ -64,8 +64,9 @@ class SMILE(CriticEstimator):
         form: str = "distance",
         *,
         tau: float = 5.0,
+        **kwargs: float,
     ) -> None:
-        super().__init__(x_dim, y_dim, hidden, embed, form)
+        super().__init__(x_dim, y_dim, hidden, embed, form, **kwargs)
         if not tau > 0:
             raise ValueError(f"tau must be > 0, got {tau}")
         self.tau = float(tau)

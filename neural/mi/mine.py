@@ -24,7 +24,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from .base import MIEstimator, SkipMLP, check_batch, logmeanexp_offdiag
+from .base import SkipMLP, WeightAveraged, check_batch, logmeanexp_offdiag
 
 __all__ = ["SeparableCritic", "CriticEstimator", "MINE", "DEFAULT_CRITIC_HIDDEN", "DEFAULT_EMBED"]
 
@@ -34,6 +34,10 @@ DEFAULT_EMBED = 32
 #: estimates are near 0 instead of about -5 nats (d = 5), which shortens the transient
 #: of a fresh estimator (not 0: f = g = 0 is a saddle of the distance form)
 INIT_OUT_SCALE = 0.3
+#: default rate of the moving average of the critic weights used for the estimate
+DEFAULT_AVERAGE = 0.02
+#: default burn-in of a fresh critic estimator: (steps, learning-rate factor)
+DEFAULT_BURN_IN: tuple[int, float] = (150, 8.0)
 
 
 class SeparableCritic(nn.Module):
@@ -86,7 +90,7 @@ class SeparableCritic(nn.Module):
         return torch.addmm(base, f, g.T)
 
 
-class CriticEstimator(MIEstimator):
+class CriticEstimator(WeightAveraged):
     """Base of the critic-based (variational lower-bound) estimators.
 
     Args:
@@ -94,11 +98,37 @@ class CriticEstimator(MIEstimator):
         hidden: hidden widths of each of the two critic MLPs.
         embed: embedding dimension of the separable critic.
         form: ``"distance"`` (default) or ``"dot"``, see :class:`SeparableCritic`.
+        average: rate of the exponential moving average of the critic weights (Polyak
+            averaging) that gives the *estimate*; the loss is always that of the trained
+            critic. 0 reports the trained critic itself. Default 0.02 (a window of about
+            50 steps).
+        burn_in_steps, burn_in_lr_factor: the first ``burn_in_steps`` training steps of
+            a fresh estimator use ``burn_in_lr_factor`` times the learning rate
+            (via :meth:`lr_scale`, applied by :func:`~neural.mi.base.fit`).
+        shrink: the estimate is the bound of the critic ``shrink * T`` (training is
+            unchanged). Default 1. A value below 1 trades bias for variance: the
+            bound's loss is second order in ``1 - shrink`` near the optimal critic, the
+            per-batch sd falls at first order (see docs/mi-estimators.md, "The sd
+            floor"). ``shrink * T`` is a critic like any other, so the bounds stay bounds.
 
     The critic MLPs use SiLU units: smooth, they fit the quadratic log-ratios of
     Gaussian-like data better than ReLU in the same budget (measured on the
     staircase: MINE bias -0.07 vs -0.12 nats at d = 5, I = 2, last 750 of 3,000
     steps, dot form, lr 3e-4, one seed).
+
+    Weight averaging (:class:`~neural.mi.base.WeightAveraged`): SGD noise in the
+    critic weights lowers a variational bound (the bound is concave in the critic)
+    and adds to the per-batch spread, so the estimate uses ``critic_avg``, an
+    exponential moving average of the critic weights. Measured on the staircase
+    (MINE, d = 5, 3 seeds, 4,000 steps per level, with burn-in): bias over the level
+    at I = 4 / 6 nats -0.054 / -0.090 without, -0.023 / -0.004 with averaging (rate
+    0.02); per-batch sd at I = 6 0.622 -> 0.604. Cost: one more forward pass of the
+    critic per step (MINE 1.4 -> 1.7-1.9 ms per step, batch 64, one CPU thread).
+
+    Burn-in. A fresh critic starts near T = 0 (estimate ~ 0); at the default
+    learning rate MINE needs ~200 steps to reach I = 2 nats (d = 5), with 8x the rate
+    for the first 150 steps ~40 (staircase bias over the first level -0.053 -> -0.017,
+    sd 0.325 -> 0.246; 3 seeds, with averaging).
 
     Subclasses implement :meth:`bound` mapping the ``(N, N)`` scores to
     ``(training objective to maximise, estimate)``.
@@ -114,28 +144,62 @@ class CriticEstimator(MIEstimator):
         hidden: Sequence[int] = DEFAULT_CRITIC_HIDDEN,
         embed: int = DEFAULT_EMBED,
         form: str = "distance",
+        *,
+        average: float = DEFAULT_AVERAGE,
+        burn_in_steps: int = DEFAULT_BURN_IN[0],
+        burn_in_lr_factor: float = DEFAULT_BURN_IN[1],
+        shrink: float = 1.0,
     ) -> None:
         super().__init__()
+        if not 0 < shrink <= 1:
+            raise ValueError(f"shrink must be in (0, 1], got {shrink}")
+        self.shrink = float(shrink)
+        if burn_in_steps < 0:
+            raise ValueError(f"burn_in_steps must be >= 0, got {burn_in_steps}")
+        if not burn_in_lr_factor > 0:
+            raise ValueError(f"burn_in_lr_factor must be > 0, got {burn_in_lr_factor}")
         self.x_dim, self.y_dim = int(x_dim), int(y_dim)
+        self.burn_in_steps, self.burn_in_lr_factor = int(burn_in_steps), float(burn_in_lr_factor)
         self.critic = SeparableCritic(x_dim, y_dim, hidden, embed, nn.SiLU, form)
+        self._init_average("critic", average)  # critic_avg, n_updates
 
     def bound(self, scores: torch.Tensor, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
+
+    def lr_scale(self) -> float:
+        return self.burn_in_lr_factor if int(self.n_updates) < self.burn_in_steps else 1.0
 
     def loss_and_estimate(
         self, x: torch.Tensor, y: torch.Tensor, *, update: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor]:
         check_batch(x, y)
+        if update:
+            self._fold_average()
         scores = self.critic(x, y)
         objective, est = self.bound(scores, update)
+        if self.critic_avg is not None or self.shrink != 1.0:
+            est = self._estimate(self.averaged(), x, y)
         return -objective, est.detach()
+
+    @torch.no_grad()
+    def _estimate(self, critic: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        scores = critic(x, y)
+        if self.shrink != 1.0:
+            scores = scores * self.shrink
+        return self.bound(scores, False)[1]
+
+    def estimate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """MI estimate on a batch (nats), from the averaged critic when averaging is on;
+        pure: reads no cache filled by :meth:`loss` and changes no state."""
+        check_batch(x, y)
+        return self._estimate(self.averaged(), x, y)
 
 
 class MINE(CriticEstimator):
     """MINE, eq. (39), all-pairs negatives, moving-average gradient correction.
 
     Args: as :class:`CriticEstimator`, plus ``ema`` (weight of the newest batch in the
-    moving average of ``mean exp T``; 0.01 as in Belghazi et al.).
+    moving average of ``mean exp T`` used in the gradient; 0.01 as in Belghazi et al.).
     """
 
     def __init__(
@@ -147,8 +211,9 @@ class MINE(CriticEstimator):
         form: str = "distance",
         *,
         ema: float = 0.01,
+        **kwargs: float,
     ) -> None:
-        super().__init__(x_dim, y_dim, hidden, embed, form)
+        super().__init__(x_dim, y_dim, hidden, embed, form, **kwargs)
         if not 0 < ema <= 1:
             raise ValueError(f"ema must be in (0, 1], got {ema}")
         self.ema = float(ema)
