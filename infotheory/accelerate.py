@@ -530,8 +530,9 @@ def newton_semantic(
     (:func:`_rows_out_of_use`) and a symbol with ``c(x̂) > 1`` re-enters with mass
     ``1e-8`` (as plain iteration's re-check does for ``β = 0``).
 
-    Every step keeps ``G(q, r)`` non-increasing (module docstring), except a
-    re-entry, which follows the plain iteration's own re-check. Returns
+    Every step keeps ``G(q, r)`` non-increasing (module docstring), except a pruning
+    (below ``_DYING`` mass) and a re-entry, which follows the plain iteration's own
+    re-check. Returns
     ``(q, r, steps, reason)``; every Newton or plain step counts as one step.
     """
     joint_xy = px[:, None] * pyx
@@ -565,8 +566,8 @@ def newton_semantic(
         if back.size == 0:
             return q, r, steps, f"{note}, {prunes} pruning(s), symbols out of use re-checked"
         revivals += 1
-        if revivals > 10 * q.size:
-            break
+        if revivals > 10 * q.size:  # re-entries that keep being pruned again
+            return q, r, steps, f"{note}, re-entries did not settle after {revivals - 1} rounds"
         q = q.copy()
         q[back] = 1e-8
         q /= q.sum()

@@ -256,9 +256,9 @@ def semantic_rd(
         (convex) an active-set SQP, and the answer is certified by Blahut's bound
         whichever path produced it; for ``β > 0`` and the IB (not convex) a damped
         Newton method on eqs. (12)–(15), which ends at the same stationary point as
-        plain iteration on every problem tested where plain iteration converges
-        (``docs/acceleration.md`` gives the rare exceptions: another stationary point,
-        with a lower objective). ``False``: plain eq. (17) only. The accelerated path
+        plain iteration on 1,206 of 1,210 random problems tested (in the other 4 it
+        ends at another stationary point, 3 times lower and once higher; see
+        ``docs/acceleration.md``). ``False``: plain eq. (17) only. The accelerated path
         first takes ``accelerate.WARMUP`` plain steps, so short runs are exactly plain
         iteration; it keeps the objective monotone, and always finishes with plain
         steps that check the same stopping rules as plain iteration (see
@@ -329,15 +329,16 @@ def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, ca
         used = it0
     budget = max_iter + it0 - used
     dl = d / lam
+    r = np.full((d.shape[1], pyx.shape[1]), 1.0 / pyx.shape[1])  # p(y|x̂), unused at β = 0
     if beta == 0:
         q, steps, why = _accel.sqp_rd(
             px, dl, px @ enc, gap_tol=0.5 * gap_tol_nats, log_c_tol=0.5 * tol,
             max_steps=budget - 1, callback=callback, it0=used)
-        r = np.full((d.shape[1], pyx.shape[1]), 1.0 / pyx.shape[1])
     else:
-        q, r = _marginals(px[:, None] * pyx, enc, np.full((d.shape[1], pyx.shape[1]), 1.0 / pyx.shape[1]))
-        q, r, steps, why = _accel.newton_semantic(px, pyx, dl, beta / lam, q, r, max_steps=budget - 1,
-                                             callback=callback, it0=used)
+        q, r = _marginals(px[:, None] * pyx, enc, r)
+        q, r, steps, why = _accel.newton_semantic(px, pyx, dl, beta / lam, q, r,
+                                                  max_steps=budget - 1, callback=callback,
+                                                  it0=used)
     enc = _encoder_from_marginals(q, r, dl, pyx, beta / lam)
     used += steps
     if why == "stopped by callback":
