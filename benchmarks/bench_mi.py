@@ -65,7 +65,7 @@ def run_cell(
     method: str, dim: int, levels: list[float], steps: int, batch: int, cubic: bool, seed: int,
     lr: float | None, hidden: list[int] | None, options: dict | None = None,
 ):
-    est = make_estimator(method, dim, dim, seed=seed, hidden=hidden, **(options or {}))
+    est = make_estimator(method, dim, dim, seed=seed, hidden=hidden, options=options)
     batches = staircase(dim, levels, steps, batch, cubic, seed)
     t0 = time.perf_counter()
     trace = fit(est, batches, steps * len(levels), lr=lr if lr is not None else est.default_lr)
@@ -80,7 +80,7 @@ def time_per_step(
     best-of-``repeats`` wall-clock mean over ``steps`` steps, and the same for the
     process CPU time (with one thread, what the wall time is on an idle core; robust to
     other jobs sharing the CPU)."""
-    est = make_estimator(method, dim, dim, seed=0, **(options or {}))
+    est = make_estimator(method, dim, dim, seed=0, options=options)
     batches = gaussian_staircase_batches(dim, 2.0, batch, seed=0)
     fit(est, batches, 20)  # warm-up
     best, best_cpu = float("inf"), float("inf")

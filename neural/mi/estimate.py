@@ -11,10 +11,11 @@ with its standard error over those batches. The plug-in method uses all N sample
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -42,25 +43,41 @@ _NEURAL: dict[str, type[MIEstimator]] = {
 
 
 def make_estimator(
-    method: str, x_dim: int, y_dim: int, *, hidden: Sequence[int] | None = None, seed: int = 0, **options: Any
+    method: str,
+    x_dim: int,
+    y_dim: int,
+    *,
+    hidden: Sequence[int] | None = None,
+    seed: int = 0,
+    options: Mapping[str, Any] | None = None,
 ) -> MIEstimator:
     """Build the estimator module for ``method``, initialised reproducibly from ``seed``.
 
     ``y_dim`` is the number of classes for ``"club-categorical"``. ``hidden=None`` uses
     the estimator's default widths (``neural.mi.PAPER_HIDDEN`` is the paper's MLP).
-    Further keyword ``options`` go to the estimator's class (e.g. ``average=0`` or
-    ``burn_in_steps=0`` for the critic estimators, ``ema=`` for MINE).
+    ``options`` are keyword arguments of the estimator's class (e.g.
+    ``{"average": 0}`` or ``{"burn_in_steps": 0}`` for the critic estimators,
+    ``{"ema": ...}`` for MINE); a name the class does not take raises ValueError.
     """
     if method not in _NEURAL:
         raise ValueError(f"method must be one of {sorted(_NEURAL)} for a neural estimator, got {method!r}")
     cls = _NEURAL[method]
+    kwargs = dict(options or {})
+    accepted = {  # keyword names of the class and of the bases it forwards **kwargs to
+        name for c in cls.__mro__ if issubclass(c, MIEstimator) and "__init__" in vars(c)
+        for name, prm in inspect.signature(c.__init__).parameters.items()
+        if prm.kind not in (prm.VAR_KEYWORD, prm.VAR_POSITIONAL)
+    } - {"self", "x_dim", "y_dim", "n_classes"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ValueError(f"options: {cls.__name__} does not take {unknown}; it takes {sorted(accepted)}")
+    if hidden is not None:
+        kwargs["hidden"] = tuple(hidden)
+    if method == "club-sample":
+        kwargs.setdefault("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
-        if hidden is not None:
-            options["hidden"] = tuple(hidden)
-        if method == "club-sample":
-            options.setdefault("seed", seed)
-        return cls(x_dim, y_dim, **options)
+        return cls(x_dim, y_dim, **kwargs)
 
 
 def _as_array(name: str, a: Any) -> np.ndarray:

@@ -205,7 +205,7 @@ def test_burn_in_shortens_the_transient():
     from neural.mi import make_estimator
 
     def early(**kw):
-        est = make_estimator("mine", 5, 5, seed=0, **kw)
+        est = make_estimator("mine", 5, 5, seed=0, options=kw)
         trace = fit(est, gaussian_staircase_batches(5, 2.0, 64, seed=0), 100, lr=est.default_lr)
         return trace[50:].mean()
 

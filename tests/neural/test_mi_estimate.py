@@ -149,3 +149,16 @@ def test_bad_data():
         estimate_mi(x[:, 0], x[:, 1], method="plugin")
     with pytest.raises(ValueError, match="club-categorical"):
         estimate_mi(x, x[:, 0], method="club-categorical")
+
+
+def test_make_estimator_options_are_checked():
+    """Class options reach the estimator (also through a subclass's **kwargs); an unknown
+    name is an error that names it."""
+    import pytest
+
+    from neural.mi import make_estimator
+
+    assert make_estimator("mine", 3, 3, options={"average": 0.0}).average == 0.0
+    assert make_estimator("club-categorical", 3, 4, options={"average": 0.1}).average == 0.1
+    with pytest.raises(ValueError, match=r"options: MINE does not take \['averag'\]"):
+        make_estimator("mine", 3, 3, options={"averag": 0.0})
