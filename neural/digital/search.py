@@ -8,10 +8,12 @@ neighbouring qualities), so:
 * ``search="bisect"`` (default) bisects as if ``bits`` were monotone, then *verifies*
   upwards: starting after the last fitting quality it keeps coding the next quality
   until ``window`` consecutive ones do not fit, moving up whenever one fits. The result
-  always fits, and no quality within ``window`` steps above it fits. It equals the
-  exhaustive answer whenever no run of ``window`` or more consecutive non-fitting
-  qualities lies below a fitting quality above it — true for every monotone size curve
-  and for wiggles shorter than ``window`` steps. ``log2(len) + window`` encodes.
+  always fits, and the ``window`` qualities above it do not. It equals the exhaustive
+  answer whenever consecutive fitting qualities are at most ``window`` steps apart and
+  the lowest fitting one is among the ``window`` lowest qualities — true for every
+  monotone size curve and for wiggles shorter than ``window`` steps (a fitting quality
+  beyond a run of ``window`` or more non-fitting ones can be missed). About
+  ``log2(len) + window`` encodes.
 
 ``bits`` is called at most once per quality (results are cached by :class:`SizeTable`).
 """
