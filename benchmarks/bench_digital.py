@@ -50,15 +50,19 @@ def speed_table(images: torch.Tensor, ks: list[int]) -> None:
 
 def exactness_table(images: torch.Tensor, budgets_per_image: int) -> None:
     coded, _ = to_codec_input(images)
-    print("| codec | images | budgets tested | bisect ≠ exhaustive | non-monotone steps | largest drop (bytes) | ms / image, full table |")
-    print("|---|---|---|---|---|---|---|")
+    print("| codec | images | budgets tested | bisect ≠ exhaustive | non-monotone steps | largest drop (bytes) | "
+          "payload at lowest quality (bytes) | file − payload (bytes) | ms / image, full table |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in ("jpeg", "jpeg2000"):
         c = get_codec(name)
         tested = wrong = nonmono = 0
         drop = 0
         t0 = time.perf_counter()
-        tables = [[c.encode(img, q).payload_bytes for q in c.qualities] for img in coded]
+        encoded = [[c.encode(img, q) for q in c.qualities] for img in coded]
         ms = (time.perf_counter() - t0) / len(coded) * 1e3
+        tables = [[e.payload_bytes for e in row] for row in encoded]
+        lowest = [row[0] for row in tables]
+        overhead = sorted({e.file_bytes - e.payload_bytes for row in encoded for e in row})
         for row in tables:
             sizes = {q: 8 * s + DEFAULT_SIDE_INFO_BITS for q, s in zip(c.qualities, row)}
             diffs = np.diff(row)
@@ -69,7 +73,9 @@ def exactness_table(images: torch.Tensor, budgets_per_image: int) -> None:
                 exact = max(fitting) if fitting else None
                 wrong += best_quality(sizes.__getitem__, c.qualities, float(budget), search="bisect") != exact
                 tested += 1
-        print(f"| {name} | {len(coded)} | {tested} | {wrong} | {nonmono} | {max(drop, 0)} | {ms:.1f} |")
+        spread = f"{overhead[0]}" if len(overhead) == 1 else f"{overhead[0]}–{overhead[-1]}"
+        print(f"| {name} | {len(coded)} | {tested} | {wrong} | {nonmono} | {max(drop, 0)} | "
+              f"{min(lowest)}–{max(lowest)} | {spread} | {ms:.1f} |")
 
 
 def cliff_table(images: torch.Tensor, k: int, snrs: list[float]) -> None:
