@@ -72,8 +72,6 @@ COLUMNS: tuple[str, ...] = (
     "objective", "rate_lower_bound", "iterations", "converged", "n_effective", "branch_gap",
 )
 _INT_COLUMNS = {"iterations", "n_effective"}
-#: β = 0 warm starts drop reproduction symbols with p(x̂) below this (see :func:`_prune`)
-PRUNE_THRESHOLD = 1e-6
 _BOOL_COLUMNS = {"converged"}
 
 
@@ -349,10 +347,12 @@ class _Problem:
             opts["max_iter"] = mi
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            # one start per solve: the curve's own strategy (continuation, restarts)
+            # chooses the starts
             return semantic_rd(self.p_x, self.p_y_given_x, self.d_rd,
                                beta=self.beta if beta is None else beta, lam=float(lam),
                                init=init, seed=int(seed), base=self.base,
-                               accelerate=self.accelerate, **opts)
+                               accelerate=self.accelerate, restarts=0, **opts)
 
 
 def _make_problem(p_x: object, p_y_given_x: object, d_rd: object, beta: float, base: float,
@@ -416,27 +416,6 @@ def _point(res: SemanticRDResult, problem: _Problem, beta: float | None = None) 
     )
 
 
-def _prune(enc: np.ndarray, p_x: np.ndarray, threshold: float) -> np.ndarray:
-    """Warm start without the symbols whose mass ``p(x̂)`` is below ``threshold``.
-
-    Symbols on their way out of use decay only geometrically under eq. (17), often
-    with a ratio close to 1 — the slowest mode of the iteration. Starting without
-    them is safe at β = 0: the solver re-admits any symbol that violates Blahut's
-    optimality condition ``c(x̂) ≤ 1`` before it certifies convergence."""
-    if threshold <= 0:
-        return enc
-    q = p_x @ enc
-    dead = q < threshold
-    if not dead.any() or dead.all():
-        return enc
-    out = enc.copy()
-    out[:, dead] = 0.0
-    s = out.sum(axis=1, keepdims=True)
-    bad = s[:, 0] <= 0
-    out[bad] = enc[bad]  # a row that only used pruned symbols keeps its start
-    return out / out.sum(axis=1, keepdims=True)
-
-
 def _perturb(enc: np.ndarray, eps: float, rng: np.random.Generator) -> np.ndarray:
     """``(1-eps)·enc + eps·R`` with R a random (Dirichlet(1)) encoder: keeps every
     row a distribution, gives every symbol positive mass, breaks symmetries."""
@@ -451,20 +430,30 @@ def _perturb(enc: np.ndarray, eps: float, rng: np.random.Generator) -> np.ndarra
 
 def _run_chain(problem: _Problem, lams: Sequence[float], init: Any, eps: float, seed: int,
                return_encoders: bool = False) -> tuple[list[dict[str, Any]], list[np.ndarray], int]:
-    """Warm-started chain over ``lams`` in the given order (first point from ``init``)."""
+    """Warm-started chain over ``lams`` in the given order (first point from ``init``).
+
+    The neighbour's encoder is handed on as it is (plus the perturbation): no symbol is
+    dropped. (Dropping symbols below 1e-6 mass was tried here and was the cause of
+    uncertified β = 0 points: on a discretised Gaussian the tails legitimately use
+    symbols of mass ~1e-7, and the accelerated phase, started without them, stalled
+    far from Blahut's certificate — ``docs/curves.md``.) A point that does not converge
+    from its warm start (for β = 0: is not certified) is solved again from a cold
+    seeded start, and the better result is kept (converged first, then lower F)."""
     rng = np.random.default_rng(seed + 7919)
     points, encs, total = [], [], 0
     start: Any = init
     for lam in lams:
         res = problem.solve(lam, start, seed=seed)
         total += res.iterations
+        if not res.converged and not isinstance(start, str):
+            cold = problem.solve(lam, "random", seed=seed)
+            total += cold.iterations
+            if (cold.converged, -cold.objective) > (res.converged, -res.objective):
+                res = cold
         points.append(_point(res, problem))
         if return_encoders:
             encs.append(res.encoder)
-        start = res.encoder
-        if problem.beta == 0:
-            start = _prune(start, problem.p_x, PRUNE_THRESHOLD)
-        start = _perturb(start, eps, rng)
+        start = _perturb(res.encoder, eps, rng)
     return points, encs, total
 
 
@@ -781,7 +770,18 @@ def semantic_rd_curve(
         curve.transitions = _locate_all(problem, curve, transition_rtol, eps, seed)
         curve.total_iterations += int(curve.meta.pop("_transition_iterations", 0))
     curve.wall_time = time.perf_counter() - t0
+    _warn_unconverged(curve, "semantic_rd_curve")
     return curve
+
+
+def _warn_unconverged(curve: Curve, who: str) -> None:
+    """Warn, with the λ values, when a point of ``curve`` did not converge (warm and
+    cold starts both failed; for β = 0: not certified)."""
+    bad = np.flatnonzero(~curve.converged)
+    if bad.size:
+        warnings.warn(f"{who}: {bad.size} point(s) did not converge (for beta = 0: not "
+                      f"certified) at lam = {[float(f'{v:.6g}') for v in curve.lam[bad]]}; "
+                      "raise max_iter or loosen tol", ConvergenceWarning, stacklevel=3)
 
 
 def _best(cands: list[dict[str, Any]]) -> dict[str, Any]:
@@ -1021,6 +1021,7 @@ def beta_family(
     curve = Curve._from_points(points, base=problem.base, parameter="beta", total_iterations=total,
                                meta=dict(kind="beta family", lam=lam, rate=rate, seed=seed))
     curve.wall_time = time.perf_counter() - t0
+    _warn_unconverged(curve, "beta_family")
     return curve
 
 
