@@ -132,8 +132,10 @@ def semantic_rd_batch(
     """Solve ``B`` semantic rate-distortion problems (eq. 11) on one source at once.
 
     Problem ``b`` is :func:`infotheory.semantic_rd` with ``beta=betas[b]``,
-    ``lam=lams[b]`` and the other arguments shared; its answer is the one-by-one answer
-    (same start, same stopping rules, certificate included).
+    ``lam=lams[b]``, ``restarts=0`` and the other arguments shared; its answer is the
+    one-by-one answer (same start, same stopping rules, certificate included). The
+    batch solves one start per problem: for ``β > 0`` (not convex) the global strategy
+    of :func:`infotheory.semantic_rd` (its default) may find a lower ``F``.
 
     Parameters
     ----------
