@@ -114,6 +114,16 @@ def check_base(base: object) -> float:
     return math.log(b)
 
 
+def unit_name(base: float) -> str:
+    """The unit of information quantities in log ``base``: "bits", "nats", ..."""
+    b = float(base)
+    if b == 2.0:
+        return "bits"
+    if abs(b - math.e) < 1e-12:
+        return "nats"
+    return "hartleys" if b == 10.0 else f"log-{b:g} units"
+
+
 def check_positive(x: object, name: str, *, allow_zero: bool = False) -> float:
     """A finite real scalar > 0 (or >= 0 with ``allow_zero``)."""
     if isinstance(x, bool):

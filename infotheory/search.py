@@ -34,6 +34,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import kernels
+from ._validation import unit_name
 
 #: candidates after the caller's own start, by default at β > 0
 DEFAULT_RESTARTS = 4
@@ -140,13 +141,9 @@ def best_of_starts(px, pyx, d, enc0, beta, lam, tol, gap_tol_nats, max_iter, log
     spread = float(objectives.max() - f_best)
     res = results[best]
     note = (f"best of {len(results)} starts (from {names[best]}); {int(same.sum())} of them "
-            f"reached it; F spread {spread:.3g} {_unit(res.base)}")
+            f"reached it; F spread {spread:.3g} {unit_name(res.base)}")
     if not same.all():
         note += ": several stationary points, the landscape is rugged"
     return replace(res, starts=len(results), starts_at_best=int(same.sum()),
                    objective_spread=spread, start=names[best], message=f"{note}. {res.message}")
 
-
-def _unit(base: float) -> str:
-    return {2.0: "bits", 10.0: "hartleys"}.get(base, "nats" if abs(base - np.e) < 1e-12 else
-                                             f"units of log base {base:g}")
