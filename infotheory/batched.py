@@ -55,6 +55,11 @@ from .solver import (
 )
 
 
+#: the float32 phase of the torch backend stops at this residual (and, at β = 0, this
+#: Blahut gap in nats): ~100 float32 ulps, what float32 steps can still resolve
+FLOAT32_TOL = 100 * float(np.finfo(np.float32).eps)
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """Result of :func:`semantic_rd_batch`: one :class:`SemanticRDResult` per problem,
@@ -159,7 +164,8 @@ def semantic_rd_batch(
     dtype : {"float64", "float32"}
         Floating type of the PyTorch backend. float32 is faster on GPUs but cannot
         reach the default tolerances (its residual stalls at rounding level, at times
-        exactly 0 far from the answer): every float32 problem is therefore finished
+        exactly 0 far from the answer): the float32 phase stops at ``FLOAT32_TOL``
+        (1.2e-5), and every float32 problem is then finished
         in float64 on the CPU by the accelerated path of :func:`infotheory.semantic_rd`
         from its float32 encoder, so its result meets ``tol`` (and ``gap_tol`` at
         ``β = 0``) like a float64 one, or is reported unconverged (with a warning);
@@ -206,7 +212,10 @@ def semantic_rd_batch(
             backend = "numba"
         else:
             from ._torch_backend import run_torch
-            encs, iters, conv = run_torch(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter,
+            # float32 stops at what float32 can resolve (FLOAT32_TOL); float64 finishes
+            tol_t, gap_t = ((tol, gap_nats) if dtype == "float64" else
+                            (max(tol, FLOAT32_TOL), max(gap_nats, FLOAT32_TOL)))
+            encs, iters, conv = run_torch(px, pyx, d, enc0, lam, beta, tol_t, gap_t, max_iter,
                                           device, dtype)
             backend = f"torch-{device}"
             if dtype == "float32":
