@@ -267,7 +267,8 @@ def semantic_rd(
     base : float
         Logarithm base of the reported information quantities (2: bits, e: nats).
     callback : callable(iteration, encoder) -> bool or None, optional
-        Called after every step with a copy of the new encoder; returning True stops.
+        Called after every step with a copy of the new encoder; returning True stops
+        (that start). With ``restarts``, it sees the steps of every start in turn.
     accelerate : {"auto", True, False}
         ``"auto"`` or ``True`` (default ``"auto"``): accelerated. For ``β = 0``
         (convex) an active-set SQP, and the answer is certified by Blahut's bound
