@@ -476,7 +476,6 @@ def hard_local_search(p_x, p_y_given_x, dl, coef, assign, max_sweeps):
         for y in range(m):
             joint[assign[x], y] += p_x[x] * p_y_given_x[x, y]
     sx = np.empty(m + 1)
-    sz = np.empty(m + 1)
     zero = np.zeros(m + 1)
     sweeps = 0
     for sweeps in range(1, max_sweeps + 1):
