@@ -115,7 +115,7 @@ def test_hard_local_search_finds_the_brute_force_optimum():
         f_kernel = kernels.hard_objective(px, pyx, d / lam, beta / lam, a.astype(np.int64), k)
         assert f_kernel - beta / lam * h_yx == pytest.approx(f_direct(a), abs=1e-12)
     found = []
-    for s in range(10):
+    for s in range(4):
         a = np.random.default_rng(s).integers(0, k, n).astype(np.int64)
         kernels.hard_local_search(px, pyx, d / lam, beta / lam, a, 100)
         f_a = f_direct(a)
@@ -125,7 +125,7 @@ def test_hard_local_search_finds_the_brute_force_optimum():
                 b = a.copy()
                 b[x] = c
                 assert f_direct(b) >= f_a - 1e-12
-            for z in range(n):
+            for z in range(x + 1, n):
                 b = a.copy()
                 b[x], b[z] = a[z], a[x]
                 assert f_direct(b) >= f_a - 1e-12
