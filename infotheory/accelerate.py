@@ -131,7 +131,10 @@ def _nnqp(px: np.ndarray, b_mat: np.ndarray, c: np.ndarray, start: np.ndarray,
             # step from y towards z until the first free variable reaches zero
             y_f = y[idx]
             neg = z <= 0
-            alpha = float(np.min(y_f[neg] / (y_f[neg] - z[neg])))
+            den = y_f[neg] - z[neg]
+            # a variable already at 0 whose solution is <= 0 stops the step at once
+            # (alpha = 0); without this guard 0/0 made alpha NaN
+            alpha = float(np.min(np.where(den > 0, y_f[neg] / np.where(den > 0, den, 1.0), 0.0)))
             y_f = y_f + alpha * (z - y_f)
             out = idx[y_f <= 1e-300]
             y[idx] = np.maximum(y_f, 0.0)

@@ -55,6 +55,11 @@ from .solver import (
 )
 
 
+#: the float32 phase of the torch backend stops at this residual (and, at β = 0, this
+#: Blahut gap in nats): ~100 float32 ulps, what float32 steps can still resolve
+FLOAT32_TOL = 100 * float(np.finfo(np.float32).eps)
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """Result of :func:`semantic_rd_batch`: one :class:`SemanticRDResult` per problem,
@@ -132,8 +137,10 @@ def semantic_rd_batch(
     """Solve ``B`` semantic rate-distortion problems (eq. 11) on one source at once.
 
     Problem ``b`` is :func:`infotheory.semantic_rd` with ``beta=betas[b]``,
-    ``lam=lams[b]`` and the other arguments shared; its answer is the one-by-one answer
-    (same start, same stopping rules, certificate included).
+    ``lam=lams[b]``, ``restarts=0`` and the other arguments shared; its answer is the
+    one-by-one answer (same start, same stopping rules, certificate included). The
+    batch solves one start per problem: for ``β > 0`` (not convex) the global strategy
+    of :func:`infotheory.semantic_rd` (its default) may find a lower ``F``.
 
     Parameters
     ----------
@@ -155,8 +162,14 @@ def semantic_rd_batch(
     device : {None, "cpu", "cuda"}
         ``None``: Numba. ``"cpu"``/``"cuda"``: the PyTorch backend on that device.
     dtype : {"float64", "float32"}
-        Floating type of the PyTorch backend (float32 is faster on GPUs, but cannot
-        reach the default tolerances).
+        Floating type of the PyTorch backend. float32 is faster on GPUs but cannot
+        reach the default tolerances (its residual stalls at rounding level, at times
+        exactly 0 far from the answer): the float32 phase stops at ``FLOAT32_TOL``
+        (1.2e-5), and every float32 problem is then finished
+        in float64 on the CPU by the accelerated path of :func:`infotheory.semantic_rd`
+        from its float32 encoder, so its result meets ``tol`` (and ``gap_tol`` at
+        ``β = 0``) like a float64 one, or is reported unconverged (with a warning);
+        ``iterations`` counts the steps of both phases.
 
     Returns
     -------
@@ -199,12 +212,24 @@ def semantic_rd_batch(
             backend = "numba"
         else:
             from ._torch_backend import run_torch
-            encs, iters, conv = run_torch(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter,
+            # float32 stops at what float32 can resolve (FLOAT32_TOL); float64 finishes
+            tol_t, gap_t = ((tol, gap_nats) if dtype == "float64" else
+                            (max(tol, FLOAT32_TOL), max(gap_nats, FLOAT32_TOL)))
+            encs, iters, conv = run_torch(px, pyx, d, enc0, lam, beta, tol_t, gap_t, max_iter,
                                           device, dtype)
             backend = f"torch-{device}"
-            results = [_evaluate(px, pyx, d, encs[b], float(beta[b]), float(lam[b]), log_base,
-                                 int(iters[b]), bool(conv[b]), max_iter)
-                       for b in range(lam.size)]
+            if dtype == "float32":
+                # float32 cannot reach the float64 tolerances (its residual stalls at
+                # rounding, sometimes at exactly 0 far from the answer): every problem is
+                # finished in float64 by the accelerated path of semantic_rd from its
+                # float32 encoder, so it meets tol/gap_tol or is reported unconverged
+                results = [_finish_float64(px, pyx, d, encs[b], float(beta[b]), float(lam[b]),
+                                           tol, gap_nats, max_iter, log_base, int(iters[b]))
+                           for b in range(lam.size)]
+            else:
+                results = [_evaluate(px, pyx, d, encs[b], float(beta[b]), float(lam[b]),
+                                     log_base, int(iters[b]), bool(conv[b]), max_iter)
+                           for b in range(lam.size)]
     if not all(r.converged for r in results):
         bad = [b for b, r in enumerate(results) if not r.converged]
         warnings.warn(f"semantic_rd_batch: problems {bad} reached max_iter = {max_iter}; "
@@ -226,6 +251,17 @@ def _message(converged: bool, beta: float, max_iter: int) -> str:
     if beta == 0:
         return "certified: rate - rate_lower_bound <= gap_tol"
     return "stationary point of eqs. (12)-(15): residual <= tol (non-convex for beta > 0)"
+
+
+def _finish_float64(px, pyx, d, enc32, beta, lam, tol, gap_nats, max_iter, log_base, steps32):
+    """A float32 result finished in float64 (the accelerated path of
+    :func:`infotheory.semantic_rd`, no warm-up, up to ``max_iter`` more steps);
+    ``iterations`` counts both phases."""
+    enc = enc32 / enc32.sum(axis=1, keepdims=True)
+    res = _solve(px, pyx, d, enc, beta, lam, tol, gap_nats, max_iter, log_base, None, True,
+                 warmup=0, warn=False)
+    return replace(res, iterations=steps32 + res.iterations,
+                   message=f"{res.message} [after {steps32} float32 steps, finished in float64]")
 
 
 def _evaluate(px, pyx, d, enc, beta, lam, log_base, iterations, converged, max_iter):

@@ -10,19 +10,27 @@
 - ``ib``: the information-bottleneck curve (information plane) with its phase
   transitions located.
 
-Errors in arguments or files print one line ``infotheory: error: ...`` on
-stderr and exit with status 2. :func:`main` takes ``argv`` and returns the exit
-status, so it is testable in-process.
+Errors in arguments or files print one line ``infotheory: error: ...`` naming the
+flag (``--grid``, ``--label-error``, ...) on stderr and exit with status 2; an
+``--out`` directory that cannot be written is refused before any work starts.
+:func:`main` takes ``argv`` and returns the exit status, so it is testable
+in-process. Long work shows a tqdm progress bar on stderr (``--progress`` always,
+``--no-progress`` never; default: on a terminal, after 2 s). CSV files are plain
+(``pandas.read_csv(path)`` reads them without options); provenance and metadata go
+to the JSON files beside them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import re
 import sys
+import tempfile
 import time
-from typing import Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -40,6 +48,44 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise _UsageError(message)
+
+
+#: internal argument names (first word of a library error) -> the flag a user typed
+_SOURCE_FLAGS = {"n_points": "--grid", "error": "--label-error", "label_error": "--label-error",
+                 "p": "--p", "variance": "--variance", "n_samples": "--samples",
+                 "n_codebook": "--codebook"}
+_COMMON_FLAGS = {"tol": "--tol", "gap_tol": "--tol", "max_iter": "--max-iter", "base": "--base",
+                 "seed": "--seed", "n_jobs": "--jobs", "restarts": "--restarts",
+                 "lam_range": "--lam-min/--lam-max", "lams": "--lams", "beta": "--beta",
+                 "betas": "--betas", "lam": "--lam", "rate": "--rate", "n_clusters": "--clusters",
+                 "beta_ib_range": "--beta-ib-min/--beta-ib-max", "max_rows": "--max-rows"}
+
+
+@contextlib.contextmanager
+def _flags(names: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise a library ``ValueError``/``TypeError`` whose message starts with an
+    argument name in ``names`` with that name replaced by its command-line flag."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        m = re.match(r"(target )?([A-Za-z_]+)\b", msg)
+        if m and m.group(2) in names:
+            msg = names[m.group(2)] + msg[m.end(2):]  # "target rate 9 ..." -> "--rate 9 ..."
+            raise type(exc)(msg) from None
+        raise
+
+
+def _check_out(out: str | None) -> None:
+    """Fail before any work when ``--out`` cannot be created or written."""
+    if not out:
+        return
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _floats(text: str) -> list[float]:
@@ -80,6 +126,8 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--out", metavar="DIR", help="write CSV, JSON and PNG files into DIR")
     g.add_argument("--no-plot", action="store_true", help="do not write PNGs")
     g.add_argument("--max-rows", type=int, default=40, help="rows of the stdout table (default 40)")
+    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="tqdm progress bar on stderr (default: on a terminal, after 2 s)")
 
 
 def _build_parser() -> _Parser:
@@ -101,7 +149,8 @@ def _build_parser() -> _Parser:
     c.add_argument("--cold", action="store_true", help="independent cold starts instead of warm starts")
     c.add_argument("--direction", choices=("auto", "up", "down", "both"), default="auto",
                    help="warm-start sweep direction (default auto)")
-    c.add_argument("--restarts", type=int, default=0, help="extra random restarts per point")
+    c.add_argument("--restarts", type=int, default=0,
+                   help="extra seeded cold starts per point; the lowest F is kept (default 0)")
     c.add_argument("--transitions", action="store_true", help="locate phase transitions by bisection")
     c.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     _add_solver_args(c)
@@ -151,16 +200,19 @@ def _load_source(args: argparse.Namespace):  # -> Source
         except (TypeError, ValueError) as exc:
             raise ValueError(f"--npz {path}: {exc}") from None
         return Source(px, py, d, name=os.path.basename(path))
-    if args.source == "binary":
-        return binary_source(args.p, label_error=args.label_error)
-    if args.source == "gaussian":
-        return gaussian_source(args.variance, n_points=args.grid, width=3.5, label_error=args.label_error)
-    return digits_source(n_samples=args.samples, n_codebook=args.codebook, label_error=args.label_error,
-                         seed=args.seed)
+    with _flags(_SOURCE_FLAGS):
+        if args.source == "binary":
+            return binary_source(args.p, label_error=args.label_error)
+        if args.source == "gaussian":
+            return gaussian_source(args.variance, n_points=args.grid, width=3.5,
+                                   label_error=args.label_error)
+        return digits_source(n_samples=args.samples, n_codebook=args.codebook,
+                             label_error=args.label_error, seed=args.seed)
 
 
 def _solver_kw(args: argparse.Namespace) -> dict:
-    return dict(tol=args.tol, max_iter=args.max_iter, base=args.base, seed=args.seed)
+    return dict(tol=args.tol, max_iter=args.max_iter, base=args.base, seed=args.seed,
+                progress=args.progress)
 
 
 def _write_curve(curve, out: str | None, stem: str) -> list[str]:
@@ -177,6 +229,7 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     from .curves import semantic_rd_curve
     from .plotting import plot_curve, plot_information_plane, save_figure
 
+    _check_out(args.out)
     src = _load_source(args)
     lam_range = None
     if args.lam_min is not None or args.lam_max is not None:
@@ -187,9 +240,11 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     written: list[str] = []
     print(f"# source: {src.name}")
     for beta in args.beta:
-        c = semantic_rd_curve(*src, beta=beta, lams=args.lams, n_points=args.n_points, lam_range=lam_range,
-                              warm=not args.cold, direction=args.direction, restarts=args.restarts,
-                              locate_transitions=args.transitions, n_jobs=args.jobs, **_solver_kw(args))
+        with _flags({**_COMMON_FLAGS, "n_points": "--n-points"}):
+            c = semantic_rd_curve(*src, beta=beta, lams=args.lams, n_points=args.n_points,
+                                  lam_range=lam_range, warm=not args.cold, direction=args.direction,
+                                  restarts=args.restarts, locate_transitions=args.transitions,
+                                  n_jobs=args.jobs, **_solver_kw(args))
         curves.append(c)
         print(f"# beta = {beta:g}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s")
         print(c.table(max_rows=args.max_rows))
@@ -219,8 +274,10 @@ def _cmd_family(args: argparse.Namespace) -> int:
     from .curves import beta_family
     from .plotting import plot_beta_family, save_figure
 
+    _check_out(args.out)
     src = _load_source(args)
-    c = beta_family(*src, betas=args.betas, lam=args.lam, rate=args.rate, **_solver_kw(args))
+    with _flags(_COMMON_FLAGS):
+        c = beta_family(*src, betas=args.betas, lam=args.lam, rate=args.rate, **_solver_kw(args))
     print(f"# source: {src.name}")
     fixed = f"lambda = {args.lam:g}" if args.lam is not None else f"rate = {args.rate:g}"
     print(f"# beta family at {fixed}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s")
@@ -239,14 +296,16 @@ def _cmd_ib(args: argparse.Namespace) -> int:
     from .curves import ib_curve
     from .plotting import plot_information_plane, save_figure
 
+    _check_out(args.out)
     src = _load_source(args)
     rng = None
     if args.beta_ib_min is not None or args.beta_ib_max is not None:
         if args.beta_ib_min is None or args.beta_ib_max is None:
             raise ValueError("give both --beta-ib-min and --beta-ib-max (or neither)")
         rng = (args.beta_ib_min, args.beta_ib_max)
-    c = ib_curve(src.p_x, src.p_y_given_x, args.clusters, n_points=args.n_points, beta_ib_range=rng,
-                 **_solver_kw(args))
+    with _flags({**_COMMON_FLAGS, "n_points": "--n-points"}):
+        c = ib_curve(src.p_x, src.p_y_given_x, args.clusters, n_points=args.n_points,
+                     beta_ib_range=rng, **_solver_kw(args))
     print(f"# source: {src.name}; IB with {args.clusters} clusters (beta_IB = 1/lambda)")
     print(c.table(max_rows=args.max_rows))
     for t in c.transitions:
@@ -320,7 +379,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             argv = ["demo"]
         args = parser.parse_args(argv)
         if args.command is None or args.command == "demo":
-            return run_demo(getattr(args, "out", "demo_output"))
+            out = getattr(args, "out", "demo_output")
+            _check_out(out)
+            return run_demo(out)
         return {"curve": _cmd_curve, "family": _cmd_family, "ib": _cmd_ib}[args.command](args)
     except _UsageError as exc:
         print(f"infotheory: error: {exc} (see --help)", file=sys.stderr)

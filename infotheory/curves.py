@@ -46,7 +46,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ._validation import check_base, check_int, check_positive
+from ._validation import check_base, check_int, check_positive, unit_name
 from .solver import ConvergenceWarning, SemanticRDResult, semantic_rd
 from .sources import check_source_arrays
 
@@ -72,14 +72,19 @@ COLUMNS: tuple[str, ...] = (
     "objective", "rate_lower_bound", "iterations", "converged", "n_effective", "branch_gap",
 )
 _INT_COLUMNS = {"iterations", "n_effective"}
-#: β = 0 warm starts drop reproduction symbols with p(x̂) below this (see :func:`_prune`)
-PRUNE_THRESHOLD = 1e-6
 _BOOL_COLUMNS = {"converged"}
 
 
 # ---------------------------------------------------------------------------
 # result containers
 # ---------------------------------------------------------------------------
+
+
+def csv_sidecar(path: str | os.PathLike[str]) -> str:
+    """The JSON file beside a curve CSV that holds its metadata: ``curve.csv`` →
+    ``curve.meta.json``."""
+    root, ext = os.path.splitext(os.fspath(path))
+    return (root if ext.lower() == ".csv" else os.fspath(path)) + ".meta.json"
 
 
 @dataclass(frozen=True)
@@ -227,14 +232,15 @@ class Curve:
         return cls.from_dict(d)
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write one row per point (columns :data:`COLUMNS`, full precision).
-
-        The first line is a ``#`` comment holding the metadata as JSON, so
-        :meth:`from_csv` restores the curve exactly."""
+        """Write one row per point (columns :data:`COLUMNS`, full precision) as plain
+        CSV (``pandas.read_csv(path)`` reads it without options), and the metadata
+        (provenance, transitions) as JSON to the sidecar :func:`csv_sidecar` ``(path)``,
+        so that :meth:`from_csv` restores the curve exactly."""
         meta = self.to_dict()
         del meta["points"]
+        with open(csv_sidecar(path), "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=1)
         with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write("# " + json.dumps(meta) + "\n")
             w = csv.writer(f)
             w.writerow(COLUMNS)
             for i in range(len(self)):
@@ -247,10 +253,15 @@ class Curve:
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str]) -> "Curve":
-        """Read a curve written by :meth:`to_csv`."""
+        """Read a curve written by :meth:`to_csv` (metadata from its sidecar when
+        present; a first ``#`` line of JSON, the format before issue 10, is read too)."""
+        meta: dict[str, Any] = {"base": 2.0, "parameter": "lam"}
+        side = csv_sidecar(path)
+        if os.path.isfile(side):
+            with open(side, encoding="utf-8") as f:
+                meta = json.load(f)
         with open(path, encoding="utf-8", newline="") as f:
             first = f.readline()
-            meta: dict[str, Any] = {"base": 2.0, "parameter": "lam"}
             if first.startswith("#"):
                 meta = json.loads(first[1:])
             else:
@@ -269,10 +280,13 @@ class Curve:
         return cls.from_dict(meta)
 
     def table(self, *, max_rows: int | None = None) -> str:
-        """A fixed-width text table of the points (units in the header)."""
-        unit = {2.0: "bits", math.e: "nats"}.get(float(self.base), f"log{self.base:g}")
-        head = (f"{'lambda':>11} {'beta':>8} {'rate':>10} {'D_RD':>11} {'D_IB':>10} "
-                f"{'I(Xh;Y)':>10} {'bound':>10} {'n_eff':>5} {'iters':>6}")
+        """A fixed-width text table of the points (units in the header). For an IB
+        curve (:func:`ib_curve`) the second column is ``β_IB = 1/λ`` (β is 1 there)."""
+        unit = unit_name(self.base)
+        ib = str(self.meta.get("kind", "")).startswith("information bottleneck")
+        second = 1.0 / self.lam if ib else self.beta
+        head = (f"{'lambda':>11} {'beta_IB' if ib else 'beta':>8} {'rate':>10} {'D_RD':>11} "
+                f"{'D_IB':>10} {'I(Xh;Y)':>10} {'bound':>10} {'n_eff':>5} {'iters':>6}")
         lines = [f"# rate, D_IB, I(Xh;Y), bound in {unit}; D_RD in units of d_rd", head]
         idx = range(len(self))
         if max_rows is not None and len(self) > max_rows:
@@ -280,7 +294,7 @@ class Curve:
         for i in idx:
             lb = self.rate_lower_bound[i]
             lines.append(
-                f"{self.lam[i]:11.5g} {self.beta[i]:8.4g} {self.rate[i]:10.6f} "
+                f"{self.lam[i]:11.5g} {second[i]:8.4g} {self.rate[i]:10.6f} "
                 f"{self.distortion_rd[i]:11.6g} {self.distortion_ib[i]:10.6f} "
                 f"{self.relevance[i]:10.6f} {('%10.6f' % lb) if np.isfinite(lb) else '         -'} "
                 f"{self.n_effective[i]:5d} {self.iterations[i]:6d}")
@@ -349,10 +363,12 @@ class _Problem:
             opts["max_iter"] = mi
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            # one start per solve: the curve's own strategy (continuation, restarts)
+            # chooses the starts
             return semantic_rd(self.p_x, self.p_y_given_x, self.d_rd,
                                beta=self.beta if beta is None else beta, lam=float(lam),
                                init=init, seed=int(seed), base=self.base,
-                               accelerate=self.accelerate, **opts)
+                               accelerate=self.accelerate, restarts=0, **opts)
 
 
 def _make_problem(p_x: object, p_y_given_x: object, d_rd: object, beta: float, base: float,
@@ -416,27 +432,6 @@ def _point(res: SemanticRDResult, problem: _Problem, beta: float | None = None) 
     )
 
 
-def _prune(enc: np.ndarray, p_x: np.ndarray, threshold: float) -> np.ndarray:
-    """Warm start without the symbols whose mass ``p(x̂)`` is below ``threshold``.
-
-    Symbols on their way out of use decay only geometrically under eq. (17), often
-    with a ratio close to 1 — the slowest mode of the iteration. Starting without
-    them is safe at β = 0: the solver re-admits any symbol that violates Blahut's
-    optimality condition ``c(x̂) ≤ 1`` before it certifies convergence."""
-    if threshold <= 0:
-        return enc
-    q = p_x @ enc
-    dead = q < threshold
-    if not dead.any() or dead.all():
-        return enc
-    out = enc.copy()
-    out[:, dead] = 0.0
-    s = out.sum(axis=1, keepdims=True)
-    bad = s[:, 0] <= 0
-    out[bad] = enc[bad]  # a row that only used pruned symbols keeps its start
-    return out / out.sum(axis=1, keepdims=True)
-
-
 def _perturb(enc: np.ndarray, eps: float, rng: np.random.Generator) -> np.ndarray:
     """``(1-eps)·enc + eps·R`` with R a random (Dirichlet(1)) encoder: keeps every
     row a distribution, gives every symbol positive mass, breaks symmetries."""
@@ -451,20 +446,30 @@ def _perturb(enc: np.ndarray, eps: float, rng: np.random.Generator) -> np.ndarra
 
 def _run_chain(problem: _Problem, lams: Sequence[float], init: Any, eps: float, seed: int,
                return_encoders: bool = False) -> tuple[list[dict[str, Any]], list[np.ndarray], int]:
-    """Warm-started chain over ``lams`` in the given order (first point from ``init``)."""
+    """Warm-started chain over ``lams`` in the given order (first point from ``init``).
+
+    The neighbour's encoder is handed on as it is (plus the perturbation): no symbol is
+    dropped. (Dropping symbols below 1e-6 mass was tried here and was the cause of
+    uncertified β = 0 points: on a discretised Gaussian the tails legitimately use
+    symbols of mass ~1e-7, and the accelerated phase, started without them, stalled
+    far from Blahut's certificate — ``docs/curves.md``.) A point that does not converge
+    from its warm start (for β = 0: is not certified) is solved again from a cold
+    seeded start, and the better result is kept (converged first, then lower F)."""
     rng = np.random.default_rng(seed + 7919)
     points, encs, total = [], [], 0
     start: Any = init
     for lam in lams:
         res = problem.solve(lam, start, seed=seed)
         total += res.iterations
+        if not res.converged and not isinstance(start, str):
+            cold = problem.solve(lam, "random", seed=seed)
+            total += cold.iterations
+            if (cold.converged, -cold.objective) > (res.converged, -res.objective):
+                res = cold
         points.append(_point(res, problem))
         if return_encoders:
             encs.append(res.encoder)
-        start = res.encoder
-        if problem.beta == 0:
-            start = _prune(start, problem.p_x, PRUNE_THRESHOLD)
-        start = _perturb(start, eps, rng)
+        start = _perturb(res.encoder, eps, rng)
     return points, encs, total
 
 
@@ -510,10 +515,20 @@ def _split(seq: Sequence[Any], parts: int) -> list[list[Any]]:
     return [list(seq[bounds[i]:bounds[i + 1]]) for i in range(parts)]
 
 
-def _progress(total: int, show: bool, desc: str) -> Any:
+def _progress(total: int, show: bool | None, desc: str) -> Any:
+    """A tqdm bar over ``total`` points. ``show=None``: on a terminal (stderr), and
+    only once the work has run for ``PROGRESS_DELAY`` seconds; True: always, at once;
+    False: never."""
     from tqdm.auto import tqdm
 
+    if show is None:
+        return tqdm(total=total, disable=not sys.stderr.isatty(), desc=desc, unit="pt",
+                    leave=False, delay=PROGRESS_DELAY)
     return tqdm(total=total, disable=not show, desc=desc, unit="pt", leave=False)
+
+
+#: seconds after which the automatic progress bar (``progress=None``) appears
+PROGRESS_DELAY = 2.0
 
 
 # ---------------------------------------------------------------------------
@@ -696,7 +711,8 @@ def semantic_rd_curve(
         Worker processes for cold starts, restarts, the two directions of "both",
         and (β = 0 only) independent warm chains; -1: one per CPU.
     progress : bool or None
-        Show a tqdm progress bar; None: only for large sweeps on a terminal.
+        Show a tqdm progress bar; None (default): on a terminal, once the sweep has
+        run for ``PROGRESS_DELAY`` (2) seconds.
     accelerate : {"auto", True, False}
         Passed to the solver (accelerated after plain warm-up steps: the SQP
         method at β = 0, damped Newton at β > 0; False: plain eq. (17) iteration only).
@@ -720,10 +736,8 @@ def semantic_rd_curve(
     if direction == "auto":
         direction = "down" if problem.beta == 0 else "up"
     n, k = problem.d_rd.shape
-    show = progress if progress is not None else (
-        len(lam_arr) * n * k >= 5_000_000 and sys.stderr.isatty())
     bar = _progress(len(lam_arr) * (1 + restarts) * (2 if direction == "both" and warm else 1),
-                    show, "semantic R-D curve")
+                    progress, "semantic R-D curve")
     total = 0
     pool = _executor(n_jobs) if n_jobs > 1 else None
     try:
@@ -781,7 +795,18 @@ def semantic_rd_curve(
         curve.transitions = _locate_all(problem, curve, transition_rtol, eps, seed)
         curve.total_iterations += int(curve.meta.pop("_transition_iterations", 0))
     curve.wall_time = time.perf_counter() - t0
+    _warn_unconverged(curve, "semantic_rd_curve")
     return curve
+
+
+def _warn_unconverged(curve: Curve, who: str) -> None:
+    """Warn, with the λ values, when a point of ``curve`` did not converge (warm and
+    cold starts both failed; for β = 0: not certified)."""
+    bad = np.flatnonzero(~curve.converged)
+    if bad.size:
+        warnings.warn(f"{who}: {bad.size} point(s) did not converge (for beta = 0: not "
+                      f"certified) at lam = {[float(f'{v:.6g}') for v in curve.lam[bad]]}; "
+                      "raise max_iter or loosen tol", ConvergenceWarning, stacklevel=3)
 
 
 def _best(cands: list[dict[str, Any]]) -> dict[str, Any]:
@@ -931,6 +956,7 @@ def ib_curve(
     max_iter: int | None = None,
     base: float = 2,
     n_jobs: int = 1,
+    progress: bool | None = None,
 ) -> Curve:
     """The information-bottleneck curve (information plane) by annealing in β_IB.
 
@@ -939,7 +965,8 @@ def ib_curve(
     Default β_IB grid: ``n_points`` values geometric over
     ``beta_ib_range`` (default ``(0.5/ρ², 50/ρ²)``, ρ² the squared maximal
     correlation of X and Y, so the first transition ``β_IB = 1/ρ²`` is inside).
-    Returns a λ-sweep :class:`Curve` (``lam = 1/β_IB``) with transitions located.
+    Returns a λ-sweep :class:`Curve` (``lam = 1/β_IB``) with transitions located;
+    ``progress`` as for :func:`semantic_rd_curve`.
     """
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
     px, py, _ = check_source_arrays(p_x, p_y_given_x, np.zeros((np.asarray(p_x).shape[0], 1)))
@@ -958,7 +985,8 @@ def ib_curve(
         lams = 1.0 / np.geomspace(lo, hi, check_int(n_points, "n_points", minimum=2))
     c = semantic_rd_curve(px, py, np.zeros((px.shape[0], n_clusters)), beta=1.0, lams=lams,
                           direction="up", restarts=restarts, locate_transitions=locate_transitions,
-                          transition_rtol=transition_rtol, seed=seed, tol=tol, max_iter=max_iter, base=base, n_jobs=n_jobs)
+                          transition_rtol=transition_rtol, seed=seed, tol=tol, max_iter=max_iter,
+                          base=base, n_jobs=n_jobs, progress=progress)
     c.meta["kind"] = "information bottleneck (lam = 1/beta_IB)"
     return c
 
@@ -977,6 +1005,7 @@ def beta_family(
     tol: float | None = None,
     max_iter: int | None = None,
     base: float = 2,
+    progress: bool | None = None,
 ) -> Curve:
     """Sweep β at fixed λ or at fixed rate: the theoretical counterpart of Fig. 9.
 
@@ -984,7 +1013,8 @@ def beta_family(
     warm-started from the previous one. With ``rate=`` every point is solved for
     that rate (:func:`solve_for_rate`, to ``rate_atol``), so the family shows how
     ``D_RD`` grows and ``I(X̂;Y)`` rises as β goes from 0 to ∞ at equal rate.
-    Returns a :class:`Curve` with ``parameter="beta"``.
+    Returns a :class:`Curve` with ``parameter="beta"``; ``progress`` as for
+    :func:`semantic_rd_curve`.
     """
     t0 = time.perf_counter()
     if (lam is None) == (rate is None):
@@ -1000,27 +1030,28 @@ def beta_family(
     rng = np.random.default_rng(seed + 31)
     points, total = [], 0
     start: Any = "random"
-    if lam is not None:
-        lam = check_positive(lam, "lam")
+    lam = check_positive(lam, "lam") if lam is not None else None
+    rate = check_positive(rate, "rate") if rate is not None else None
+    lam_guess: float | None = None
+    with _progress(b.size, progress, "beta family") as bar:
         for beta in b:
-            res = problem.solve(lam, start, seed=seed, beta=float(beta))
-            total += res.iterations
-            points.append(_point(res, problem, float(beta)))
-            start = _perturb(res.encoder, perturbation, rng)
-    else:
-        rate = check_positive(rate, "rate")
-        lam_guess: float | None = None
-        for beta in b:
-            tr = _solve_target(problem, float(beta), "rate", rate, rate_atol, True, start,
-                               lam_guess, perturbation, seed, 80)
-            total += tr.total_iterations
-            pt = _point(tr.result, problem, float(beta))
-            points.append(pt)
-            start = tr.result.encoder
-            lam_guess = tr.lam
+            if lam is not None:
+                res = problem.solve(lam, start, seed=seed, beta=float(beta))
+                total += res.iterations
+                points.append(_point(res, problem, float(beta)))
+                start = _perturb(res.encoder, perturbation, rng)
+            else:
+                tr = _solve_target(problem, float(beta), "rate", rate, rate_atol, True, start,
+                                   lam_guess, perturbation, seed, 80)
+                total += tr.total_iterations
+                points.append(_point(tr.result, problem, float(beta)))
+                start = tr.result.encoder
+                lam_guess = tr.lam
+            bar.update(1)
     curve = Curve._from_points(points, base=problem.base, parameter="beta", total_iterations=total,
                                meta=dict(kind="beta family", lam=lam, rate=rate, seed=seed))
     curve.wall_time = time.perf_counter() - t0
+    _warn_unconverged(curve, "beta_family")
     return curve
 
 
@@ -1110,6 +1141,15 @@ def _solve_target(problem: _Problem, beta: float, quantity: str, target: float, 
             raise _Found(u)
         return v
 
+    unit = unit_name(problem.base)
+    if quantity == "rate":
+        # I(X;X̂) <= min(H(X), log |X̂|): the reachable rates (approached as λ → 0, ∞)
+        nz = problem.p_x[problem.p_x > 0]
+        top = min(float(-np.dot(nz, np.log(nz))), math.log(problem.d_rd.shape[1]))
+        top /= math.log(problem.base)
+        if not 0 <= target <= top:
+            raise ValueError(f"target rate {target:g} {unit} is not reachable: rates lie between "
+                             f"0 and {top:.6g} {unit} (min(H(X), log |X̂|))")
     # rate falls and distortion rises with λ: g(u) = sign·f(u) is increasing in u
     sign = -1.0 if quantity == "rate" else 1.0
     if lam_guess is None:
@@ -1133,8 +1173,12 @@ def _solve_target(problem: _Problem, beta: float, quantity: str, target: float, 
                 gb = sign * f(ub)
             step *= 2.0
             if step > 200:
-                raise ValueError(f"target {quantity}={target!r} is not reachable "
-                                 f"(values from {quantity} at lam={math.exp(ua):.3g}..{math.exp(ub):.3g})")
+                va = float(getattr(solve(ua), quantity))
+                vb = float(getattr(solve(ub), quantity))
+                raise ValueError(f"target {quantity} {target:g} is not reachable: {quantity} "
+                                 f"ranges over {min(va, vb):.6g} to {max(va, vb):.6g} "
+                                 f"({unit if quantity != 'distortion_rd' else 'units of d_rd'}) "
+                                 f"for lam from {math.exp(ua):.3g} to {math.exp(ub):.3g}")
         u = brentq(lambda v: sign * f(v), ua, ub, xtol=1e-13, rtol=1e-15, maxiter=max_evals)
     except _Found as hit:
         u = hit.lam

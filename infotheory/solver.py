@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Union
 
@@ -29,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from . import accelerate as _accel
 from . import kernels
+from . import search as _search
 from ._logdomain import log_likelihood as _log_likelihood
 from ._logdomain import safe_log as _log
 from ._validation import (
@@ -97,6 +99,17 @@ class SemanticRDResult:
         ``F(previous encoder) - F(encoder)`` over the last step, units of ``base``
         (≥ 0 up to rounding: F never increases). For :func:`evaluate_encoder`, what
         one more eq. (17) step would gain. None when no step was taken.
+    starts : int
+        Number of starts solved (``1 + restarts``; see :mod:`infotheory.search`).
+    starts_at_best : int
+        How many of them reached the returned point (``F`` equal to 1e-9 relative).
+        Small against ``starts`` means a rugged landscape: more ``restarts`` may
+        find a lower ``F``.
+    objective_spread : float
+        ``max F - min F`` over the starts, units of ``base`` (0 for one start).
+    start : str
+        The start that produced the returned point (``"random (seed 0)"``,
+        ``"uniform"``, ``"local search 1"``, ``"the given start"``, ...).
     """
 
     encoder: np.ndarray
@@ -118,6 +131,10 @@ class SemanticRDResult:
     base: float
     message: str = field(default="")
     objective_change: Optional[float] = field(default=None)
+    starts: int = field(default=1)
+    starts_at_best: int = field(default=1)
+    objective_spread: float = field(default=0.0)
+    start: str = field(default="")
 
 
 InitSpec = Union[str, np.ndarray]
@@ -154,9 +171,7 @@ def _marginals(
 def _initial_encoder(init: InitSpec, n: int, k: int, seed: int) -> np.ndarray:
     if isinstance(init, str):
         if init == "random":
-            rng = np.random.default_rng(seed)
-            enc = rng.exponential(size=(n, k)) + 1e-12  # Dirichlet(1) rows, strictly positive
-            return enc / enc.sum(axis=1, keepdims=True)
+            return _search.random_encoder(n, k, seed)  # Dirichlet(1) rows, strictly positive
         if init == "uniform":
             return np.full((n, k), 1.0 / k)
         raise ValueError(f"init must be 'random', 'uniform' or an (n, k) array, got {init!r}")
@@ -215,6 +230,8 @@ def semantic_rd(
     base: float = 2,
     callback: Optional[Callback] = None,
     accelerate: Union[bool, str] = "auto",
+    restarts: Optional[int] = None,
+    executor: Optional[Executor] = None,
 ) -> SemanticRDResult:
     """Solve the semantic rate-distortion problem (eq. 11) by the iteration of eq. (17).
 
@@ -250,7 +267,8 @@ def semantic_rd(
     base : float
         Logarithm base of the reported information quantities (2: bits, e: nats).
     callback : callable(iteration, encoder) -> bool or None, optional
-        Called after every step with a copy of the new encoder; returning True stops.
+        Called after every step with a copy of the new encoder; returning True stops
+        (that start). With ``restarts``, it sees the steps of every start in turn.
     accelerate : {"auto", True, False}
         ``"auto"`` or ``True`` (default ``"auto"``): accelerated. For ``β = 0``
         (convex) an active-set SQP, and the answer is certified by Blahut's bound
@@ -263,6 +281,18 @@ def semantic_rd(
         iteration; it keeps the objective monotone, and always finishes with plain
         steps that check the same stopping rules as plain iteration (see
         :mod:`infotheory.accelerate`).
+    restarts : int or None
+        Further starts besides ``init`` (the problem is not convex for ``β > 0``):
+        the uniform encoder, the best minima of a hard-assignment local search
+        refined by eq. (17), then seeded random starts (:mod:`infotheory.search`);
+        the lowest ``F`` is returned, and ``starts``, ``starts_at_best``,
+        ``objective_spread``, ``start`` and ``message`` say how sure it is. ``0``:
+        the single start ``init`` only. ``None`` (default): 0 at ``β = 0``
+        (convex: every start reaches the certified optimum), ``search.DEFAULT_RESTARTS``
+        (4) for ``β > 0``. The answer is never above the ``restarts=0`` answer.
+    executor : concurrent.futures.Executor, optional
+        Runs the independent starts (e.g. a process pool or a ``dask.distributed``
+        client); default: one after the other in this process.
 
     Returns
     -------
@@ -280,6 +310,13 @@ def semantic_rd(
     True
     >>> res.converged and bool(res.gap < 1e-10)
     True
+
+    At ``β > 0`` several starts are tried by default; here every one of them ends at
+    the identity encoder (the label-swapped stationary point has F = 3.70 bits):
+
+    >>> res = semantic_rd([.25, .75], [[.9, .1], [.1, .9]], 1 - np.eye(2), beta=10, lam=0.5)
+    >>> bool(np.allclose(res.encoder, np.eye(2), atol=1e-6)), res.starts
+    (True, 5)
     """
     px, pyx, d = _check_problem(p_x, p_y_given_x, d_rd)
     n, k = d.shape
@@ -298,25 +335,51 @@ def semantic_rd(
     if accelerate not in ("auto", True, False):
         raise ValueError(f"accelerate must be 'auto', True or False, got {accelerate!r}")
     accel = accelerate == "auto" or bool(accelerate)
+    if restarts is None:
+        restarts = 0 if beta == 0 else _search.DEFAULT_RESTARTS
+    restarts = check_int(restarts, "restarts", minimum=0)
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a concurrent.futures.Executor, got "
+                        f"{type(executor).__name__}")
+    if executor is not None and callback is not None:
+        raise ValueError("callback cannot be combined with executor (the starts run elsewhere)")
 
     enc = _initial_encoder(init, n, k, seed)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _solve(px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter, log_base,
-                      callback, accel)
+        if restarts == 0:
+            res = _solve(px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter,
+                         log_base, callback, accel)
+            return replace(res, start=_start_name(init, seed))
+        res = _search.best_of_starts(
+            px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter, log_base, callback,
+            accel, restarts=restarts, seed=seed, first=_start_name(init, seed),
+            executor=executor, solve=_solve, warmup=_accel.WARMUP)
+    if not res.converged and res.message.find("reached max_iter") >= 0:
+        warnings.warn(f"semantic_rd: the best start {res.message} (residual "
+                      f"{res.residual:.3g}); the result is not converged", ConvergenceWarning,
+                      stacklevel=2)
+    return res
+
+
+def _start_name(init: InitSpec, seed: int) -> str:
+    if isinstance(init, str):
+        return f"random (seed {seed})" if init == "random" else init
+    return "the given start"
 
 
 def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, callback, accel,
-           warmup: int = _accel.WARMUP, it0: int = 0) -> SemanticRDResult:
+           warmup: int = _accel.WARMUP, it0: int = 0, warn: bool = True) -> SemanticRDResult:
     """Plain or accelerated solve from ``enc`` (validated inputs; nats inside).
 
     Accelerated: ``warmup`` plain steps, the accelerated phase
     (:func:`accelerate.sqp_rd` for β = 0, :func:`accelerate.newton_semantic` for
     β > 0), then plain steps that apply the same stopping rules and certificate as
     plain iteration. ``it0`` steps were taken
-    before (the batched solver's warm-up)."""
+    before (the batched solver's warm-up); ``warn=False`` leaves the warning at
+    ``max_iter`` to the caller."""
     if not accel or max_iter <= warmup:
         return _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base,
-                        callback, it0=it0)
+                        callback, it0=it0, warn=warn)
     if warmup > 0:
         # warm-up: plain steps (they make the large early progress and identify most of
         # the support); a problem that converges here never sees the accelerated phase
@@ -346,7 +409,7 @@ def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, ca
         return replace(ev, iterations=used, converged=False, message=why)
     # final plain steps: the same stopping rules (and certificate) as plain iteration
     res = _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter + it0 - used,
-                   log_base, callback, it0=used)
+                   log_base, callback, it0=used, warn=warn)
     return replace(res, message=f"{res.message} [accelerated: {warmup} plain warm-up steps, "
                                 f"then {why}]")
 
@@ -589,13 +652,17 @@ def information_bottleneck(
     base: float = 2,
     callback: Optional[Callback] = None,
     accelerate: Union[bool, str] = "auto",
+    restarts: Optional[int] = None,
+    executor: Optional[Executor] = None,
 ) -> SemanticRDResult:
     """Tishby's iterative information bottleneck: :func:`semantic_rd` with ``d_RD ≡ 0``.
 
     Minimises ``I(X;T) - β_IB·I(T;Y)`` over ``p(t|x)`` with ``n_clusters`` values of
     ``T`` (= X̂). It is the semantic problem with ``d_RD ≡ 0``, ``λ = 1`` and
     ``β = β_IB`` (only ``β/λ = β_IB`` matters). The problem is not convex: the
-    result is a stationary point that depends on ``init``/``seed``.
+    result is a stationary point; by default (``restarts=None``) the lowest ``F`` over
+    several starts, as :func:`semantic_rd` does for ``β > 0`` (``restarts=0``: the
+    single start ``init``/``seed``).
 
     >>> import numpy as np
     >>> from infotheory import information_bottleneck
@@ -609,4 +676,5 @@ def information_bottleneck(
     beta_ib = check_positive(beta_ib, "beta_ib", allow_zero=True)
     return semantic_rd(px, p_y_given_x, np.zeros((px.shape[0], n_clusters)), beta=beta_ib,
                        lam=1.0, init=init, seed=seed, tol=tol, max_iter=max_iter, base=base,
-                       callback=callback, accelerate=accelerate)
+                       callback=callback, accelerate=accelerate,
+                       restarts=restarts, executor=executor)

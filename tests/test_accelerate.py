@@ -165,3 +165,22 @@ def test_callback_can_stop_inside_the_accelerated_phase():
 def test_bad_accelerate_option():
     with pytest.raises(ValueError, match="accelerate must be 'auto', True or False"):
         rate_distortion([0.5, 0.5], 1 - np.eye(2), lam=0.5, accelerate="fast")
+
+
+def test_sqp_step_is_never_nan_on_a_start_without_tail_symbols():
+    """Regression (issue 10): from the 201-point Gaussian's solution at a smaller λ with
+    its tail symbols (mass < 1e-6) removed, the QP subproblem met 0/0 (a variable at 0
+    with a non-positive solution) and took a NaN step; the solve then ran for minutes."""
+    from infotheory import semantic_rd
+    from infotheory.sources import gaussian_source
+
+    s = gaussian_source()
+    prev = semantic_rd(s.p_x, s.p_y_given_x, s.d_rd, beta=0, lam=5.8718e-4)
+    enc = prev.encoder.copy()
+    enc[:, s.p_x @ enc < 1e-6] = 0.0
+    enc /= enc.sum(axis=1, keepdims=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = semantic_rd(s.p_x, s.p_y_given_x, s.d_rd, beta=0, lam=1.3791e-3, init=enc,
+                          max_iter=400)
+    assert res.converged and res.gap <= 1e-10

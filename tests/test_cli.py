@@ -89,3 +89,67 @@ def test_npz_errors(tmp_path, capsys):
         assert main(["curve", "--npz", str(tmp_path / name)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and frag in err, err
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["curve", "--source", "gaussian", "--grid", "1"], "--grid must be >= 2"),
+        (["curve", "--label-error", "2"], "--label-error must lie in [0, 1]"),
+        (["curve", "--n-points", "1"], "--n-points must be >= 2"),
+        (["curve", "--jobs", "0"], "--jobs must be >= 1"),
+        (["ib", "--clusters", "0"], "--clusters must be >= 1"),
+        (["family", "--betas", "1", "--rate", "99"],
+         "--rate 99 bits is not reachable: rates lie between 0 and 0.811278 bits"),
+    ],
+)
+def test_errors_name_the_flag(argv, fragment, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment in err, err
+
+
+def test_unwritable_out_fails_before_work(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for cmd in (["curve", "--n-points", "200"], ["family", "--betas", "0,1", "--lam", "0.5"],
+                ["ib", "--n-points", "200"], ["demo"]):
+        assert main(cmd + ["--out", str(blocker / "sub")]) == 2
+        cap = capsys.readouterr()
+        assert "--out" in cap.err and "cannot write" in cap.err
+        assert "lambda" not in cap.out  # no table: nothing was solved
+
+
+def test_every_cli_csv_loads_with_plain_pandas(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    runs = [["curve", "--beta", "0,0.5", "--n-points", "5"],
+            ["family", "--betas", "0,1", "--lam", "0.5"],
+            ["ib", "--clusters", "2", "--n-points", "5"]]
+    for i, argv in enumerate(runs):
+        assert main(argv + ["--out", str(tmp_path / str(i)), "--no-plot", "--no-progress"]) == 0
+    csvs = sorted(tmp_path.rglob("*.csv"))
+    assert len(csvs) == 4  # curve_beta=0, curve_beta=0.5, beta_family, ib_curve
+    for path in csvs:
+        df = pd.read_csv(path)
+        back = Curve.from_csv(path)  # metadata from the sidecar
+        assert list(df.columns)[:3] == ["lam", "beta", "rate"] and len(df) == len(back)
+        assert df["converged"].dtype == bool and df["converged"].all()
+        np.testing.assert_array_equal(df["rate"].to_numpy(), back.rate)  # full precision
+        assert (path.parent / (path.stem + ".meta.json")).exists()
+
+
+def test_ib_table_shows_beta_ib(capsys):
+    assert main(["ib", "--clusters", "2", "--n-points", "4", "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.split()[:2] == ["lambda", "beta_IB"])
+    rows = [line.split() for line in lines[head + 1:head + 5]]
+    for r in rows:
+        assert float(r[1]) == pytest.approx(1 / float(r[0]), rel=1e-3)
+    assert len({r[1] for r in rows}) == 4  # not a constant column
+
+
+def test_progress_flag(tmp_path, capsys):
+    assert main(["curve", "--n-points", "4", "--progress"]) == 0
+    assert "semantic R-D curve" in capsys.readouterr().err
+    assert main(["curve", "--n-points", "4", "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""

@@ -227,3 +227,26 @@ def test_curve_rejects_bad_arrays():
         semantic_rd_curve([0.5, 0.6], np.eye(2), 1 - np.eye(2), beta=0)
     with pytest.raises(ValueError, match="d_rd must have 2 rows"):
         semantic_rd_curve([0.5, 0.5], np.eye(2), np.ones((3, 2)), beta=0)
+
+
+def test_gaussian_warm_curve_certified_at_every_point():
+    """Issue 10: the default (warm) β = 0 curve on the 201-point Gaussian certifies every
+    point (it used to leave points at max_iter: the warm chain dropped tail symbols of
+    mass < 1e-6 that the Gaussian's optimum uses)."""
+    from infotheory.sources import gaussian_source
+
+    s = gaussian_source()
+    c = semantic_rd_curve(s.p_x, s.p_y_given_x, s.d_rd, beta=0, n_points=12)
+    assert c.converged.all()
+    gap = c.rate - c.rate_lower_bound  # Blahut's certificate, bits
+    assert np.all(gap <= 1e-10) and np.all(gap >= -1e-12)
+    assert np.all(np.diff(c.rate) > 0)  # λ decreasing: rate increasing
+
+
+def test_unconverged_points_warn_with_their_lambdas():
+    from infotheory import ConvergenceWarning
+
+    p_x, p_y, d = binary_source(0.3, label_error=0.1)
+    with pytest.warns(ConvergenceWarning, match=r"did not converge .* at lam = \[0\.5"):
+        c = semantic_rd_curve(p_x, p_y, d, beta=0.5, lams=[0.5, 0.2], max_iter=2)
+    assert not c.converged.any()
