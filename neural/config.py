@@ -19,7 +19,7 @@ from neural.models.encoder import DOWNSAMPLING
 
 STAGES = ("classifier", "codec", "tosc")
 CHANNELS = ("awgn", "rayleigh")
-OBJECTIVES = ("tosc", "ib")
+OBJECTIVES = ("tosc", "ib", "spics")
 
 
 @dataclass
@@ -56,7 +56,14 @@ class TrainConfig:
     train_snr_range: list[float] | None = None  # [lo, hi] dB: per-sample uniform SNR during training
     # loss eq. (31): one fine-tuning run (Alg. 1) per beta, all from the same pre-trained codec
     betas: list[float] = field(default_factory=lambda: [0.0, 0.01])
-    objective: str = "tosc"  # "tosc": MSE + beta·CE; "ib": beta·CE alone (IB baseline)
+    # "tosc": MSE + beta·CE(classifier(x̂)), classifier frozen; "ib": beta·CE alone (IB baseline);
+    # "spics": MSE + beta·CE(head(ẑ)), a small head on the received latent trained with the codec
+    objective: str = "tosc"
+    head_lr: float = 1e-3  # SPICS head: Adam learning rate of the first epoch (decays like the tosc stage's)
+    # reuse instead of training: a classifier.pt (skips Alg. 2) / codec_pretrained.pt (skips Alg. 3),
+    # or the directory of the run that wrote it
+    classifier_from: str | None = None
+    codec_from: str | None = None
     # stages (Table II)
     classifier: StageConfig = field(default_factory=lambda: StageConfig(1000, 16, 1e-3))
     codec: StageConfig = field(default_factory=lambda: StageConfig(5000, 32, 1e-4, 1e-6, 1e-5))
@@ -115,6 +122,14 @@ class TrainConfig:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.objective == "ib" and 0 in self.betas:
             raise ValueError("objective 'ib' (cross-entropy alone) needs every beta > 0")
+        if self.objective == "spics" and 0 in self.betas:
+            raise ValueError("objective 'spics' needs every beta > 0 (at beta = 0 its head gets no gradient)")
+        if not isinstance(self.head_lr, (int, float)) or not self.head_lr > 0 or not math.isfinite(self.head_lr):
+            raise ValueError(f"head_lr must be a positive number, got {self.head_lr!r}")
+        for name in ("classifier_from", "codec_from"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, str) or not v):
+                raise ValueError(f"{name} must be a path (a weights file or a run directory) or None, got {v!r}")
         for stage in STAGES:
             s = getattr(self, stage)
             if not _is_int(s.epochs) or s.epochs < 1:
