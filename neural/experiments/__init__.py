@@ -7,16 +7,59 @@ Subcommands ``bpp`` (Fig. 4), ``snr`` (Fig. 6), ``beta`` (Fig. 9), ``visual`` (F
     result = run_experiment(make_spec("bpp", "quick"), "runs/bpp", jobs=2)
 """
 from neural.experiments.experiment import ExperimentResult, run_experiment
-from neural.experiments.jobs import DIGITAL_METHODS, JSCC_METHODS, METHODS, Job, Runtime, execute_job
+from neural.experiments.jobs import (
+    DIGITAL_METHODS,
+    JSCC_METHODS,
+    METHODS,
+    Job,
+    Runtime,
+    execute_job,
+)
 from neural.experiments.keys import canonical_json, config_hash
-from neural.experiments.plan import EXPERIMENTS, PRESETS, ExperimentSpec, build_jobs, make_spec
+from neural.experiments.plan import (
+    EXPERIMENTS,
+    PRESETS,
+    ExperimentSpec,
+    build_jobs,
+    make_spec,
+)
 from neural.experiments.report import write_report
-from neural.experiments.results import ROW_FIELDS, load_results, mean_interval, summarise
-from neural.experiments.runner import InlineExecutor, make_executor, run_jobs, threads_per_job
+from neural.experiments.results import (
+    ROW_FIELDS,
+    load_results,
+    mean_interval,
+    summarise,
+)
+from neural.experiments.runner import (
+    InlineExecutor,
+    make_executor,
+    run_jobs,
+    threads_per_job,
+)
 
 __all__ = [
-    "DIGITAL_METHODS", "EXPERIMENTS", "ExperimentResult", "ExperimentSpec", "InlineExecutor", "JSCC_METHODS",
-    "Job", "METHODS", "PRESETS", "ROW_FIELDS", "Runtime", "build_jobs", "canonical_json", "config_hash",
-    "execute_job", "load_results", "make_executor", "make_spec", "mean_interval", "run_experiment", "run_jobs",
-    "summarise", "threads_per_job", "write_report",
+    "DIGITAL_METHODS",
+    "EXPERIMENTS",
+    "JSCC_METHODS",
+    "METHODS",
+    "PRESETS",
+    "ROW_FIELDS",
+    "ExperimentResult",
+    "ExperimentSpec",
+    "InlineExecutor",
+    "Job",
+    "Runtime",
+    "build_jobs",
+    "canonical_json",
+    "config_hash",
+    "execute_job",
+    "load_results",
+    "make_executor",
+    "make_spec",
+    "mean_interval",
+    "run_experiment",
+    "run_jobs",
+    "summarise",
+    "threads_per_job",
+    "write_report",
 ]

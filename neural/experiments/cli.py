@@ -8,7 +8,15 @@ import sys
 from typing import Any
 
 from neural.experiments.jobs import METHODS
-from neural.experiments.plan import CAPACITIES, EXPERIMENTS, FIGURES, HEADER_POLICIES, ON_FAILURE, PRESETS, make_spec
+from neural.experiments.plan import (
+    CAPACITIES,
+    EXPERIMENTS,
+    FIGURES,
+    HEADER_POLICIES,
+    ON_FAILURE,
+    PRESETS,
+    make_spec,
+)
 from neural.experiments.runner import EXECUTORS
 
 DESCRIPTIONS = {

@@ -5,17 +5,30 @@ import contextlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from neural.experiments.jobs import Job, Runtime, visual_path
 from neural.experiments.plan import FIGURES, ExperimentSpec, build_jobs
 from neural.experiments.plots import LABELS, curve_figure, visual_figure
-from neural.experiments.results import header_policy_note, markdown_table, normalise_row, provenance, write_results
-from neural.experiments.runner import EXECUTORS, make_executor, run_jobs, threads_per_job, usable_cores
+from neural.experiments.results import (
+    header_policy_note,
+    markdown_table,
+    normalise_row,
+    provenance,
+    write_results,
+)
+from neural.experiments.runner import (
+    EXECUTORS,
+    make_executor,
+    run_jobs,
+    threads_per_job,
+    usable_cores,
+)
 
 FIGURE_FILES = {"bpp": "fig4_bpp.png", "snr": "fig6_snr.png", "beta": "fig9_beta.png", "visual": "fig5_visual.png"}
 

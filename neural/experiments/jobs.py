@@ -25,8 +25,9 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -212,9 +213,10 @@ def _run_training(job: Job, runtime: dict[str, Any]) -> dict[str, Any]:
     from neural.data import load_dataset
     from neural.training import derive_seed, evaluate_classifier, train
 
-    spec, out = job.spec, runtime["out"]
+    spec, out, run_id = job.spec, runtime["out"], job.run_id
+    assert run_id is not None  # a training job
     config = config_from_dict({
-        **spec["config"], "out": run_dir(out, job.run_id), "resume": True, "progress": False,
+        **spec["config"], "out": run_dir(out, run_id), "resume": True, "progress": False,
         "num_threads": runtime.get("threads"), "device": runtime.get("device", "auto"),
         "data_dir": runtime.get("data_dir"),
         "classifier_from": _from_path(out, spec["classifier_run"], "classifier.pt"),
@@ -244,8 +246,8 @@ class DigitalSystem(nn.Module):
                  on_failure: str, train_mean: torch.Tensor | None) -> None:
         super().__init__()
         self.classifier = classifier
-        self.options = {"codec": codec, "bpp": bpp, "header": header, "capacity": capacity,
-                        "on_failure": on_failure, "train_mean": train_mean}
+        self.codec, self.bpp, self.header, self.capacity = codec, bpp, header, capacity
+        self.on_failure, self.train_mean = on_failure, train_mean
         self.failed = 0
         self.seen = 0
 
@@ -253,7 +255,8 @@ class DigitalSystem(nn.Module):
         from neural.digital import transmit_digital
         from neural.models.tosc_sr import TOSCOutput
 
-        res = transmit_digital(x, snr_db=float(snr_db), **self.options)
+        res = transmit_digital(x, codec=self.codec, bpp=self.bpp, snr_db=float(snr_db), capacity=self.capacity,
+                               header=self.header, on_failure=self.on_failure, train_mean=self.train_mean)
         self.failed += int(res.failed.sum())
         self.seen += int(x.shape[0])
         recon = res.reconstruction.to(x.device)

@@ -56,5 +56,5 @@ def parse_float(value: Any) -> float:
             return math.nan
         raise ValueError(f"expected a number or 'inf'/'-inf'/'nan', got {value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise TypeError(f"expected a number, got {value!r}")
     return float(value)

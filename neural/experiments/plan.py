@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neural.config import channels_for_bpp, config_to_dict, make_config
-from neural.experiments.jobs import DIGITAL_METHODS, JSCC_METHODS, METHODS, Job, digital_job, train_job
+from neural.experiments.jobs import (
+    DIGITAL_METHODS,
+    JSCC_METHODS,
+    METHODS,
+    Job,
+    digital_job,
+    train_job,
+)
 
 EXPERIMENTS = ("bpp", "snr", "beta", "visual")
 FIGURES = {"bpp": "Fig. 4", "snr": "Fig. 6", "beta": "Fig. 9", "visual": "Fig. 5"}
@@ -35,8 +42,10 @@ ON_FAILURE = ("image-mean", "train-mean")
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": {
         "train_preset": "quick",
-        # Short stages so that each experiment fits 20 minutes on 2 CPU cores (docs/experiments.md).
-        "train_overrides": {"classifier": {"epochs": 5}, "codec": {"epochs": 10}, "tosc": {"epochs": 3}},
+        # Short stages so that each experiment fits 20 minutes on 2 CPU cores (docs/experiments.md);
+        # the test set is evaluated at the end of each stage only (eval_every larger than any stage).
+        "train_overrides": {"classifier": {"epochs": 3}, "codec": {"epochs": 10}, "tosc": {"epochs": 3},
+                            "eval_every": 1000},
         "tosc_beta": 0.1, "ib_beta": 1.0, "spics_beta": 0.1,
         "headers": ["full", "payload"], "capacity": "bpsk", "on_failure": "image-mean", "visual_images": 8,
         "bpp": {"methods": list(METHODS), "bpps": [0.125, 0.5, 2.0], "snr_db": math.inf},
@@ -88,7 +97,7 @@ class ExperimentSpec:
     train_preset: str
     train_overrides: dict[str, Any] = field(default_factory=dict)
 
-    def validate(self) -> "ExperimentSpec":
+    def validate(self) -> ExperimentSpec:
         """Raise ``ValueError`` naming the first bad field; return ``self``."""
         if self.experiment not in EXPERIMENTS:
             raise ValueError(f"experiment must be one of {EXPERIMENTS}, got {self.experiment!r}")
@@ -216,6 +225,7 @@ def build_jobs(spec: ExperimentSpec, data_dir: str | None = None) -> list[Job]:
                     jobs.append(job)
                     codec_run = codec_run or job.run_id
                     classifier_run = classifier_run or job.run_id
+            assert classifier_run is not None  # the first training of the seed trains the classifier
             for method in (m for m in DIGITAL_METHODS if m in spec.methods):
                 for header in spec.headers:
                     jobs.append(digital_job(

@@ -31,10 +31,10 @@ def write_report(run_dirs: list[str], to: str, *, figures_dir: str | None = None
     parts = ["# Results", ""]
     if command:
         parts += [f"Generated from the runs' `results.json` files by `{command}`.", ""]
-    parts += ["Every number below was produced by the command shown with it; tables give the mean over "
-              "seeds and, with two or more seeds, the half-width of the 95 % Student-t interval. "
-              "Wall times are as measured on the machine named with them. See docs/experiments.md for "
-              "what each experiment computes.", ""]
+    parts += [("Every number below was produced by the command shown with it; tables give the mean over "
+               "seeds and, with two or more seeds, the half-width of the 95 % Student-t interval. "
+               "Wall times are as measured on the machine named with them. See docs/experiments.md for "
+               "what each experiment computes."), ""]
     used: set[str] = set()
     for run in run_dirs:
         res = load_results(run)

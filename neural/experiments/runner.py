@@ -19,9 +19,16 @@ import contextlib
 import multiprocessing
 import os
 import sys
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from tqdm import tqdm
 
@@ -53,7 +60,7 @@ class InlineExecutor(Executor):
         future.set_running_or_notify_cancel()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+        except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             future.set_exception(exc)
@@ -126,6 +133,9 @@ def run_jobs(
             records[j.key] = rec
     result = SweepRecords([], skipped=list(records))
     pending = [j for j in unique if j.key not in records]
+    # Jobs that others wait for go first (the Alg.-2/Alg.-3 trainings): the critical path.
+    waiting = {r: sum(r in j.needs for j in pending) for r in provider}
+    pending.sort(key=lambda j: -waiting.get(j.run_id, 0) if j.run_id else 0)
     running: dict[Future, Job] = {}
     bar = tqdm(total=len(unique), initial=len(records), desc="jobs", disable=not progress, dynamic_ncols=True)
     try:

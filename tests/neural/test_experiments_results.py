@@ -67,7 +67,8 @@ def test_results_files_round_trip_and_pandas_reads_csv(tmp_path):
              snr_db=-5.0, failure_rate=1.0, psnr=11.5),
     ]
     jpath, cpath = write_results(str(tmp_path), rows, {"experiment": {"experiment": "bpp"}, "x": math.inf})
-    doc = json.loads(open(jpath).read())  # strict JSON: no bare Infinity/NaN
+    with open(jpath) as f:
+        doc = json.load(f)  # strict JSON: no bare Infinity/NaN
     assert set(doc) == {"rows", "provenance"} and doc["provenance"]["x"] == "inf"
     assert doc["rows"][0]["snr_db"] == "inf" and doc["rows"][2]["beta"] is None
     assert all(list(r) == list(ROW_FIELDS) for r in doc["rows"])

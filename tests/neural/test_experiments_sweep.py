@@ -1,5 +1,6 @@
 """neural.experiments sweeps on tiny trainings: resume after a kill, the dask path, the cliff,
 the visual experiment, the report and the paper preset on a tiny STL-10 file."""
+import itertools
 import json
 import math
 import os
@@ -13,7 +14,13 @@ import pandas as pd
 import pytest
 import torch
 
-from neural.experiments import InlineExecutor, build_jobs, load_results, make_spec, run_experiment, write_report
+from neural.experiments import (
+    InlineExecutor,
+    build_jobs,
+    load_results,
+    make_spec,
+    run_experiment,
+)
 from neural.experiments.cli import main
 from neural.experiments.results import ROW_FIELDS
 
@@ -125,10 +132,10 @@ def test_killed_training_resumes_from_its_checkpoint(reference, tmp_path):
 
 def test_dask_local_cluster_gives_the_local_rows(reference, tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cl:
-        with distributed.Client(cl) as client:
-            result = run_experiment(_small(), str(tmp_path), executor=client.get_executor(), threads=1,
-                                    progress=False)
+    with (distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cl,
+          distributed.Client(cl) as client):
+        result = run_experiment(_small(), str(tmp_path), executor=client.get_executor(), threads=1,
+                                progress=False)
     assert result.jobs_ran == 2
     assert _metrics(result.rows) == _metrics(load_results(str(reference))["rows"], SMALL["methods"])
 
@@ -164,8 +171,8 @@ def test_cliff_effect_on_the_quick_preset(tmp_path):
     floor = _mean_floor_psnr(load_dataset("digits", "test", image_size=16).images)
     assert jpeg[-10.0]["failure_rate"] == 1.0 and jpeg[-10.0]["psnr"] == pytest.approx(floor, abs=1e-3)
     assert jpeg[20.0]["failure_rate"] == 0.0 and jpeg[20.0]["psnr"] > floor + 3
-    jpeg_drops = [jpeg[b]["psnr"] - jpeg[a]["psnr"] for a, b in zip(grid, grid[1:])]
-    tosc_drops = [tosc[b]["psnr"] - tosc[a]["psnr"] for a, b in zip(grid, grid[1:])]
+    jpeg_drops = [jpeg[b]["psnr"] - jpeg[a]["psnr"] for a, b in itertools.pairwise(grid)]
+    tosc_drops = [tosc[b]["psnr"] - tosc[a]["psnr"] for a, b in itertools.pairwise(grid)]
     assert max(jpeg_drops) > 3.0  # the cliff: one SNR step costs more than 3 dB
     assert max(abs(d) for d in tosc_drops) < max(jpeg_drops) / 2
     assert tosc[-10.0]["psnr"] > floor  # at the low end TOSC-SR stays above the digital floor
