@@ -1,7 +1,9 @@
 """Evaluation metrics: accuracy, PSNR and SSIM (per image, data range 1).
 
 All functions take batches and return one value **per image** (so that sums over
-batches and processes give exact dataset means).
+batches and processes give exact dataset means). PSNR and SSIM are computed and returned
+in float64; they agree with scikit-image's ``peak_signal_noise_ratio`` and
+``structural_similarity`` (settings below) to 1e-6 (tests/neural/test_training_metrics.py).
 
 * PSNR: ``10·log10(L² / MSE)`` per image, MSE over all C·H·W elements, ``L = 1``.
 * SSIM (Wang et al., 2004): 11×11 Gaussian window with σ = 1.5, ``K1 = 0.01``,
@@ -41,12 +43,12 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def psnr(x: torch.Tensor, x_hat: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
-    """Per-image PSNR in dB, shape ``(B,)``; ``+inf`` for a perfect reconstruction."""
+    """Per-image PSNR in dB, shape ``(B,)``, float64; ``+inf`` for a perfect reconstruction."""
     _check_pair(x, x_hat)
     if data_range <= 0:
         raise ValueError(f"data_range must be > 0, got {data_range}")
     mse = ((x.double() - x_hat.double()) ** 2).flatten(1).mean(dim=1)
-    return (10.0 * torch.log10(data_range**2 / mse)).to(torch.float32)
+    return 10.0 * torch.log10(data_range**2 / mse)
 
 
 def gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> torch.Tensor:
@@ -57,7 +59,7 @@ def gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> torch
 
 
 def ssim(x: torch.Tensor, x_hat: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
-    """Per-image SSIM, shape ``(B,)`` (conventions in the module docstring)."""
+    """Per-image SSIM, shape ``(B,)``, float64 (conventions in the module docstring)."""
     _check_pair(x, x_hat)
     if data_range <= 0:
         raise ValueError(f"data_range must be > 0, got {data_range}")
@@ -78,4 +80,4 @@ def ssim(x: torch.Tensor, x_hat: torch.Tensor, data_range: float = 1.0) -> torch
     cov = blur(a * bb) - mu_a * mu_b
     c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
     smap = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
-    return smap.flatten(1).mean(dim=1).to(torch.float32)
+    return smap.flatten(1).mean(dim=1)

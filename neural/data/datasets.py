@@ -10,16 +10,20 @@
   in ``data_dir`` or ``data_dir/stl10_binary``.
 * ``cifar10``: the Python release (pickled ``data_batch_1..5`` and ``test_batch``, each a
   dict with ``b"data"`` (N×3072 uint8, channel-major rows) and ``b"labels"``) in
-  ``data_dir`` or ``data_dir/cifar-10-batches-py``. The files are unpickled: only point
-  this at files you trust.
+  ``data_dir`` or ``data_dir/cifar-10-batches-py``. The pickles are read by a restricted
+  unpickler (:class:`CifarUnpickler`) that admits only what the release contains (dicts,
+  lists, bytes, ints and uint8 NumPy arrays): a file that names any other callable is
+  refused before anything in it runs.
 
 Images are held as uint8 (converted to float in [0, 1] per batch) or float32 in [0, 1].
 """
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -138,6 +142,35 @@ def load_stl10(data_dir: str | os.PathLike | None, split: str, image_size: int |
     return ImageDataset(x, torch.from_numpy(labels - 1), 10, "stl10")
 
 
+class CifarUnpickler(pickle.Unpickler):
+    """Unpickler for the CIFAR-10 Python batches that resolves only the globals the release
+    uses to rebuild its NumPy arrays (``numpy.core.multiarray._reconstruct``, ``numpy.ndarray``,
+    ``numpy.dtype``; ``numpy._core`` is NumPy 2's name for ``numpy.core``). Any other global
+    (``os.system``, ``builtins.eval``, ...) raises ``pickle.UnpicklingError``."""
+
+    ALLOWED = frozenset({
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    })
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(
+                f"global '{module}.{name}' is not allowed in a CIFAR-10 batch (only NumPy array reconstruction is)"
+            )
+        if module == "numpy.core.multiarray" and hasattr(np, "_core"):
+            module = "numpy._core.multiarray"  # NumPy 2: numpy.core is a deprecated alias
+        return super().find_class(module, name)
+
+
+def unpickle_cifar_batch(data: bytes) -> Any:
+    """Unpickle one CIFAR-10 batch (``encoding="bytes"``, as the release was written by Python 2)
+    with :class:`CifarUnpickler`."""
+    return CifarUnpickler(io.BytesIO(data), encoding="bytes").load()
+
+
 def load_cifar10(data_dir: str | os.PathLike | None, split: str, image_size: int | None = None) -> ImageDataset:
     """CIFAR-10 from its Python batches (see the module docstring)."""
     _check_split(split)
@@ -149,8 +182,8 @@ def load_cifar10(data_dir: str | os.PathLike | None, split: str, image_size: int
         path = os.path.join(d, name)
         try:
             with open(path, "rb") as f:
-                batch = pickle.load(f, encoding="bytes")
-        except Exception as exc:  # noqa: BLE001 - re-raised with the file name
+                batch = unpickle_cifar_batch(f.read())
+        except Exception as exc:
             raise ValueError(f"cifar10: cannot unpickle {path}: {exc}") from exc
         if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
             raise ValueError(f"cifar10: {path} is not a CIFAR-10 batch (needs keys b'data' and b'labels')")

@@ -18,8 +18,9 @@ capacities below use it, so they are the capacities of exactly the channel
                 = 1 − ∫ φ(t) · log2(1 + exp(−2γ − 2√γ·t)) dt        [bits / channel use],
 
   ``φ`` the standard normal density; computed by adaptive quadrature
-  (:func:`scipy.integrate.quad`, absolute error ≤ 1e-12). ``C → 1`` as ``γ → ∞``
-  (``C = 1`` exactly at ``snr_db = +inf``) and ``C ≈ γ/(2 ln 2) → 0`` as ``γ → 0``.
+  (:func:`scipy.integrate.quad`; within 1e-12 bits of a 30-digit mpmath evaluation).
+  ``C → 1`` as ``γ → ∞`` (``C = 1`` exactly at ``snr_db = +inf``) and
+  ``C ≈ γ/(2 ln 2) → 0`` as ``γ → 0``.
 * ``"gaussian"``: Gaussian input of the same power, ``C = ½·log2(1 + γ)`` bits per
   channel use (Shannon); infinite at ``snr_db = +inf``. It upper-bounds every input of
   power 1, so it is the most favourable case for separation.

@@ -64,7 +64,11 @@ def _decode(data: bytes, mode: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 class ImageCodec:
-    """Base class: ``encode(image, quality) -> Encoded``, ``decode(data, like) -> image``."""
+    """Base class: ``encode(image, quality) -> Encoded``, ``decode(data, like) -> image``.
+
+    A subclass gives ``name``, ``qualities``, the Pillow save options of a quality
+    (:meth:`save_options`) and the payload parser (:meth:`payload_bytes`).
+    """
 
     name: str = ""
     qualities: range = range(0)
@@ -76,8 +80,22 @@ class ImageCodec:
             )
         return int(quality)
 
-    def encode(self, image: np.ndarray, quality: int) -> Encoded:
+    def save_options(self, quality: int, mode: str, shape: tuple[int, ...]) -> dict[str, object]:
+        """Keyword arguments of ``PIL.Image.save`` (format included) for ``quality``."""
         raise NotImplementedError
+
+    def payload_bytes(self, data: bytes) -> int:
+        """Entropy-coded bytes of the coded file ``data``."""
+        raise NotImplementedError
+
+    def encode(self, image: np.ndarray, quality: int) -> Encoded:
+        """Code a uint8 ``(H, W)`` or ``(H, W, 3)`` image at ``quality``."""
+        quality = self._check_quality(quality)
+        mode = _mode(image)
+        buf = io.BytesIO()
+        Image.fromarray(image, mode).save(buf, **self.save_options(quality, mode, image.shape))
+        data = buf.getvalue()
+        return Encoded(data, self.payload_bytes(data))
 
     def decode(self, data: bytes, like: np.ndarray) -> np.ndarray:
         """Decode ``data`` to a uint8 array of ``like``'s shape and colour mode."""
@@ -90,15 +108,14 @@ class JPEGCodec(ImageCodec):
     name = "jpeg"
     qualities = range(1, 96)
 
-    def encode(self, image: np.ndarray, quality: int) -> Encoded:
-        quality = self._check_quality(quality)
-        mode = _mode(image)
-        buf = io.BytesIO()
-        options = {"subsampling": "4:2:0"} if mode == "RGB" else {}
-        Image.fromarray(image, mode).save(buf, format="JPEG", quality=quality, optimize=False,
-                                          progressive=False, **options)
-        data = buf.getvalue()
-        return Encoded(data, jpeg_payload_bytes(data))
+    def save_options(self, quality: int, mode: str, shape: tuple[int, ...]) -> dict[str, object]:
+        options: dict[str, object] = {"format": "JPEG", "quality": quality, "optimize": False, "progressive": False}
+        if mode == "RGB":
+            options["subsampling"] = "4:2:0"
+        return options
+
+    def payload_bytes(self, data: bytes) -> int:
+        return jpeg_payload_bytes(data)
 
 
 def jpeg2000_target_db(quality: int) -> float:
@@ -118,17 +135,15 @@ class JPEG2000Codec(ImageCodec):
     name = "jpeg2000"
     qualities = range(1, 101)
 
-    def encode(self, image: np.ndarray, quality: int) -> Encoded:
-        quality = self._check_quality(quality)
-        mode = _mode(image)
-        buf = io.BytesIO()
-        Image.fromarray(image, mode).save(
-            buf, format="JPEG2000", no_jp2=True, irreversible=True, quality_mode="dB",
-            quality_layers=[jpeg2000_target_db(quality)], mct=1 if mode == "RGB" else 0,
-            num_resolutions=jpeg2000_resolutions(image.shape[0], image.shape[1]),
-        )
-        data = buf.getvalue()
-        return Encoded(data, jpeg2000_payload_bytes(data))
+    def save_options(self, quality: int, mode: str, shape: tuple[int, ...]) -> dict[str, object]:
+        return {
+            "format": "JPEG2000", "no_jp2": True, "irreversible": True, "quality_mode": "dB",
+            "quality_layers": [jpeg2000_target_db(quality)], "mct": 1 if mode == "RGB" else 0,
+            "num_resolutions": jpeg2000_resolutions(shape[0], shape[1]),
+        }
+
+    def payload_bytes(self, data: bytes) -> int:
+        return jpeg2000_payload_bytes(data)
 
 
 def get_codec(name: str) -> ImageCodec:

@@ -7,6 +7,7 @@ and the receiver outputs the fallback (:mod:`neural.digital.fallback`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,20 @@ class DigitalResult:
     color_mode: str
     bpp: float
     snr_db: float
+
+    def metadata(self) -> dict[str, object]:
+        """The conventions and scalar outcomes as plain Python values (for result rows): every
+        non-tensor field, plus ``mean_bits_used`` and ``mean_quality`` (over delivered images;
+        NaN when every image was lost). ``snr_db`` and ``bits_budget`` may be ``inf``."""
+        delivered = ~self.failed
+        return {
+            "codec": self.codec, "header": self.header, "capacity": self.capacity, "bpp": self.bpp,
+            "snr_db": self.snr_db, "channel_uses": self.channel_uses, "capacity_per_use": self.capacity_per_use,
+            "bits_budget": self.bits_budget, "side_info_bits": self.side_info_bits, "fallback": self.fallback,
+            "fallback_bits": self.fallback_bits, "color_mode": self.color_mode, "failure_rate": self.failure_rate,
+            "mean_bits_used": float(self.bits_used.double().mean()),
+            "mean_quality": float(self.quality[delivered].double().mean()) if bool(delivered.any()) else math.nan,
+        }
 
     def describe(self) -> str:
         """One line stating the channel, header policy and failure handling of this result."""

@@ -1,4 +1,5 @@
 """Quality search: the highest quality whose size fits, against exhaustive search."""
+import itertools
 import math
 
 import numpy as np
@@ -41,7 +42,7 @@ def test_bisect_exact_on_wiggly_sizes(steps, wiggle, budget):
         assert sizes[got] <= budget
         assert all(sizes[q] > budget for q in range(got + 1, min(got + DEFAULT_WINDOW, len(sizes)) + 1))
     fitting = sorted(q for q, s in sizes.items() if s <= budget)
-    gaps_short = all(b - a <= DEFAULT_WINDOW for a, b in zip(fitting, fitting[1:]))
+    gaps_short = all(b - a <= DEFAULT_WINDOW for a, b in itertools.pairwise(fitting))
     if gaps_short and (not fitting or fitting[0] <= DEFAULT_WINDOW):
         assert got == exact
 

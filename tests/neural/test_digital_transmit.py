@@ -1,5 +1,6 @@
 """transmit_digital: budget respected, best fitting quality, failure → fallback exactly, the cliff,
 colour handling, header policies and input checks."""
+import json
 import math
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 from neural.data.datasets import load_digits_dataset
 from neural.digital import bit_budget, bpsk_capacity, get_codec, transmit_digital
 from neural.digital.transmit import to_codec_input
+from neural.metrics import psnr
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +19,7 @@ def digits():
 
 
 def _psnr(a, b):
-    mse = ((a.double() - b.double()) ** 2).mean(dim=(1, 2, 3))
-    return 10 * torch.log10(1 / mse)
+    return psnr(b, a).double()
 
 
 def _exhaustive_bits(image, codec, header, side):
@@ -171,3 +172,21 @@ def test_invalid_arguments(digits, kwargs, err, match):
 def test_invalid_images(images, err, match):
     with pytest.raises(err, match=match):
         transmit_digital(images, codec="jpeg", bpp=16 / 64, snr_db=0.0)
+
+
+def test_metadata_is_plain_and_complete(digits):
+    r = transmit_digital(digits[:4], codec="jpeg2000", bpp=16 / 64, snr_db=1.0, capacity="gaussian")
+    meta = r.metadata()
+    assert json.loads(json.dumps(meta)) == meta
+    assert meta["codec"] == "jpeg2000" and meta["capacity"] == "gaussian" and meta["header"] == "payload"
+    assert meta["failure_rate"] == r.failure_rate and meta["bits_budget"] == r.bits_budget
+    assert meta["mean_bits_used"] == pytest.approx(float(r.bits_used.double().mean()))
+    assert "gaussian" in r.describe() and "payload" in r.describe()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_images(digits):
+    x = digits[:3].cuda()
+    r = transmit_digital(x, codec="jpeg", bpp=4 / 64, snr_db=math.inf, on_failure="train-mean",
+                         train_mean=torch.full((3, 32, 32), 0.25, device="cuda"))
+    assert r.reconstruction.device == x.device and torch.equal(r.reconstruction.cpu(), torch.full((3, 3, 32, 32), 0.25))

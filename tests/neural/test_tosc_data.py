@@ -1,4 +1,5 @@
 """Datasets: the built-in digits split and the real STL-10 / CIFAR-10 file formats."""
+import os
 import pickle
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 import torch
 
 from neural.data import DIGITS_TEST_SIZE, load_cifar10, load_dataset, load_digits_dataset, load_stl10
+from neural.data.datasets import unpickle_cifar_batch
 
 
 def test_digits_split_is_fixed_and_disjoint():
@@ -105,3 +107,40 @@ def test_cifar10_errors(tmp_path):
     _write_cifar(tmp_path, "test_batch", np.zeros((2, 3072), np.uint8), [0, 10])
     with pytest.raises(ValueError, match="0..9"):
         load_cifar10(tmp_path, "test")
+
+
+class _Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_cifar10_refuses_a_pickle_that_runs_code(tmp_path):
+    marker = tmp_path / "pwned"
+    with open(tmp_path / "test_batch", "wb") as f:
+        pickle.dump({b"data": _Evil(marker), b"labels": [0]}, f)
+    with pytest.raises(ValueError, match=r"cannot unpickle.*posix.system' is not allowed"):
+        load_cifar10(tmp_path, "test")
+    assert not marker.exists()
+    for proto in (0, 2, pickle.HIGHEST_PROTOCOL):
+        with pytest.raises(pickle.UnpicklingError, match="not allowed"):
+            unpickle_cifar_batch(pickle.dumps({b"data": _Evil(marker)}, protocol=proto))
+        with pytest.raises(pickle.UnpicklingError, match=r"(builtins|__builtin__)\.eval' is not allowed"):
+            unpickle_cifar_batch(pickle.dumps({"data": _Eval()}, protocol=proto))
+    assert not marker.exists()
+    # What the release holds (dicts, bytes, ints, uint8 arrays) passes ...
+    ok = {b"batch_label": b"b", b"data": np.arange(6, dtype=np.uint8).reshape(2, 3), b"labels": [1, 2]}
+    got = unpickle_cifar_batch(pickle.dumps(ok, protocol=4))
+    assert got[b"labels"] == [1, 2] and got[b"data"].dtype == np.uint8 and got[b"data"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    # ... also with NumPy 1's module name numpy.core.multiarray, as in the release (protocol 3: text GLOBALs)
+    legacy = pickle.dumps({b"data": np.arange(3, dtype=np.uint8)}, protocol=3)
+    legacy = legacy.replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
+    assert b"numpy.core.multiarray" in legacy and unpickle_cifar_batch(legacy)[b"data"].tolist() == [0, 1, 2]
+
+
+class _Eval:
+    def __reduce__(self):
+        return (eval, ("1 + 1",))
+
