@@ -66,7 +66,8 @@ def test_cli_writes_the_results_files(reference):
     assert rows[3]["header"] == "payload" and rows[3]["capacity"] == "bpsk"
     for r in rows:
         assert 0 <= r["accuracy"] <= 1 and 0 < r["ssim"] <= 1 and r["mse"] > 0
-        assert r["psnr"] == pytest.approx(float(np.mean(10 * np.log10(1 / np.array([r["mse"]])))), abs=5.0)
+        # mean per-image PSNR >= PSNR of the mean MSE (Jensen: -log is convex)
+        assert r["psnr"] >= 10 * math.log10(1 / r["mse"]) - 1e-9
     prov = res["provenance"]
     for key in ("package_version", "git", "torch", "numpy", "command", "experiment", "jobs_detail", "elapsed_s"):
         assert key in prov
