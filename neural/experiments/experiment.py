@@ -90,6 +90,7 @@ def run_experiment(
     plan = build_jobs(spec, data_dir)
     runtime = Runtime(out=out, data_dir=os.path.abspath(data_dir) if data_dir else None, device=device,
                       threads=threads)
+    prov = provenance()  # versions and git state when the run starts
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
         if executor is None:
@@ -102,7 +103,7 @@ def run_experiment(
 
     rows = [normalise_row(r) for rec in sweep.records for r in rec["rows"] if r["method"] in spec.methods]
     clean = {rec["spec"]["seed"]: rec["classifier_accuracy"] for rec in sweep.records if "classifier_accuracy" in rec}
-    prov = provenance(
+    prov.update(
         command=command, experiment=spec.as_dict(), figure=FIGURES[spec.experiment],
         executor=kind, jobs=jobs, threads_per_job=threads, usable_cores=usable_cores(), device=device,
         elapsed_s=elapsed, jobs_total=len(sweep.records), jobs_ran=len(sweep.ran), jobs_skipped=len(sweep.skipped),

@@ -167,8 +167,8 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def provenance(**extra: Any) -> dict[str, Any]:
-    """Package, git and library versions, the platform, plus ``extra`` (configuration, timing)."""
+def provenance() -> dict[str, Any]:
+    """Package version, git state, library versions and the platform, as of now."""
     import numpy
     import PIL
     import torch
@@ -177,7 +177,6 @@ def provenance(**extra: Any) -> dict[str, Any]:
         "package": "semantic-rd", "package_version": _version("semantic-rd"), "git": _git_state(),
         "python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
         "pillow": PIL.__version__, "platform": platform.platform(), "cpu_count": os.cpu_count(),
-        **extra,
     }
 
 
