@@ -33,8 +33,9 @@ def write_report(run_dirs: list[str], to: str, *, figures_dir: str | None = None
         parts += [f"Generated from the runs' `results.json` files by `{command}`.", ""]
     parts += [("Every number below was produced by the command shown with it; tables give the mean over "
                "seeds and, with two or more seeds, the half-width of the 95 % Student-t interval. "
-               "Wall times are as measured on the machine named with them. See docs/experiments.md for "
-               "what each experiment computes."), ""]
+               "Wall times are the run's own clock (results.json), on the machine and with the jobs named "
+               "with them; docs/experiments.md says under what load the quick-preset runs were measured "
+               "and what each experiment computes."), ""]
     used: set[str] = set()
     for run in run_dirs:
         res = load_results(run)
