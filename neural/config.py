@@ -4,6 +4,12 @@ A configuration is a :class:`TrainConfig` (plain values, no globals). Build one 
 :func:`make_config` from a preset (``quick`` or ``paper``), optionally a JSON file with
 any subset of the fields (nested stage sections ``"classifier"``, ``"codec"``,
 ``"tosc"``), and explicit overrides. ``snr_db`` may be written ``"inf"`` in JSON.
+
+``objective`` picks the stage run once per β after Algorithms 2 and 3: ``"tosc"``
+(Algorithm 1, eq. 31), ``"ib"`` (β·CE alone) or ``"spics"`` (codec and a latent head
+trained jointly); all three use the ``tosc`` section's optimiser settings (the SPICS head
+its own ``head_lr``). ``classifier_from`` / ``codec_from`` skip Algorithm 2 / 3 and load
+the weights an earlier run wrote (see :mod:`neural.training`).
 """
 from __future__ import annotations
 

@@ -18,9 +18,10 @@ from neural.training.systems import (
     build_head,
     make_system,
 )
+from neural.training.threads import available_cores, default_threads, threads_for_jobs
 
 __all__ = [
-    "STAGE_TYPES", "LoadedRun", "Stage", "TrainResult", "build_classifier", "build_codec", "build_head",
-    "derive_seed", "evaluate_classifier", "evaluate_system", "load_run", "make_system", "register_stage",
-    "stage_plan", "train",
+    "STAGE_TYPES", "LoadedRun", "Stage", "TrainResult", "available_cores", "build_classifier", "build_codec", "build_head",
+    "default_threads",    "derive_seed", "evaluate_classifier", "evaluate_system", "load_run", "make_system", "register_stage",
+    "stage_plan", "threads_for_jobs", "train",
 ]

@@ -94,7 +94,8 @@ def train(
             device = torch.device("cuda", ddp.local_rank)
         if device.type == "cuda" and device.index is not None:
             torch.cuda.set_device(device)
-        with training_threads(config.num_threads, device):
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", ddp.world)) if ddp.world > 1 else 1
+        with training_threads(config.num_threads, local):
             return _Run(config, device, ddp, on_checkpoint, classifier).execute()
     finally:
         if ddp.owns_group:

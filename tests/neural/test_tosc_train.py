@@ -148,7 +148,8 @@ def test_cli_help(capsys):
         main(["--help"])
     assert exc.value.code == 0
     text = capsys.readouterr().out
-    for flag in ("--preset", "--config", "--beta", "--snr-db", "--bpp", "--channels", "--resume", "--data-dir"):
+    for flag in ("--preset", "--config", "--beta", "--snr-db", "--bpp", "--channels", "--resume", "--data-dir",
+                 "--objective", "--classifier-from", "--codec-from", "--head-lr"):
         assert flag in text
 
 
@@ -169,6 +170,12 @@ def test_cli_errors(tmp_path, capsys):
     assert "bpp=0.3" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--bpp", "1", "--channels", "4"])
+    with pytest.raises(SystemExit):
+        main(["--classifier-from", str(tmp_path / "nope")])
+    assert "--classifier-from: no weights file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--objective", "spics", "--beta", "0"])
+    assert "objective 'spics' needs every beta > 0" in capsys.readouterr().err
 
 
 def test_cli_runs_with_config_file(tmp_path, capsys):

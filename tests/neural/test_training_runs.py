@@ -12,14 +12,6 @@ from neural.models import SPICS, TOSCSR
 from neural.training import derive_seed, evaluate_system, train
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny(out=None, **extra):
     """All stages in a few seconds on one core: 16x16 digits, 512 training images."""
     overrides = {
