@@ -34,7 +34,6 @@ from neural.experiments.runner import (
     InlineExecutor,
     make_executor,
     run_jobs,
-    threads_per_job,
 )
 
 __all__ = [
@@ -60,6 +59,5 @@ __all__ = [
     "run_experiment",
     "run_jobs",
     "summarise",
-    "threads_per_job",
     "write_report",
 ]

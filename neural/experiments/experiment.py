@@ -22,13 +22,8 @@ from neural.experiments.results import (
     provenance,
     write_results,
 )
-from neural.experiments.runner import (
-    EXECUTORS,
-    make_executor,
-    run_jobs,
-    threads_per_job,
-    usable_cores,
-)
+from neural.experiments.runner import EXECUTORS, make_executor, run_jobs
+from neural.training.threads import available_cores, threads_for_jobs
 
 FIGURE_FILES = {"bpp": "fig4_bpp.png", "snr": "fig6_snr.png", "beta": "fig9_beta.png", "visual": "fig5_visual.png"}
 
@@ -83,7 +78,7 @@ def run_experiment(
     if executor_kind not in EXECUTORS:
         raise ValueError(f"executor_kind must be one of {EXECUTORS}, got {executor_kind!r}")
     if threads is None:
-        threads = 1 if executor_kind == "dask" else threads_per_job(jobs)
+        threads = 1 if executor_kind == "dask" else threads_for_jobs(jobs)
     elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
     out = os.path.abspath(out)
@@ -105,7 +100,7 @@ def run_experiment(
     clean = {rec["spec"]["seed"]: rec["classifier_accuracy"] for rec in sweep.records if "classifier_accuracy" in rec}
     prov.update(
         command=command, experiment=spec.as_dict(), figure=FIGURES[spec.experiment],
-        executor=kind, jobs=jobs, threads_per_job=threads, usable_cores=usable_cores(), device=device,
+        executor=kind, jobs=jobs, threads_per_job=threads, usable_cores=available_cores(), device=device,
         elapsed_s=elapsed, jobs_total=len(sweep.records), jobs_ran=len(sweep.ran), jobs_skipped=len(sweep.skipped),
         classifier_accuracy={str(k): v for k, v in sorted(clean.items())},
         jobs_detail=[{"key": rec["key"], "time_s": rec["time_s"], "spec": rec["spec"]} for rec in sweep.records],

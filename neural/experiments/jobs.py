@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from neural.experiments.keys import config_hash, jsonable, parse_float
+from neural.training.threads import training_threads
 
 JSCC_METHODS = ("rd", "tosc", "ib", "spics")
 DIGITAL_METHODS = ("jpeg", "jpeg2000")
@@ -179,20 +180,15 @@ def execute_job(spec: dict[str, Any], runtime: dict[str, Any]) -> dict[str, Any]
         done = load_job_record(out, job)
         if done is not None:
             return done
-        threads_before = torch.get_num_threads()
-        if runtime.get("threads"):
-            torch.set_num_threads(int(runtime["threads"]))
         os.makedirs(os.path.join(out, "jobs"), exist_ok=True)
         t0 = time.perf_counter()
-        try:
+        with training_threads(runtime.get("threads")):
             if spec["kind"] == "train":
                 record = _run_training(job, runtime)
             elif spec["kind"] == "digital":
                 record = _run_digital(job, runtime)
             else:
                 raise ValueError(f"unknown job kind {spec['kind']!r}")
-        finally:
-            torch.set_num_threads(threads_before)
         record.update(format=JOB_FORMAT, key=job.key, spec=job.spec, time_s=time.perf_counter() - t0,
                       threads=runtime.get("threads"))
         _atomic_json(record, job_path(out, job.key))

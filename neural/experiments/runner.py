@@ -10,8 +10,9 @@ Executors (:func:`make_executor`): ``"process"`` — a local ``ProcessPoolExecut
 ``jobs`` workers (spawned, so every job starts with fresh torch thread settings);
 ``"inline"`` — jobs run one after another in this process (debugging); ``"dask"`` — the
 executor of a ``dask.distributed.Client`` connected to ``scheduler`` (every worker must
-see ``out`` and the data directory at the same paths). :func:`threads_per_job` splits
-the local cores between concurrent jobs so that jobs × threads ≤ cores.
+see ``out`` and the data directory at the same paths).
+:func:`neural.training.threads.threads_for_jobs` splits the local cores between
+concurrent jobs so that jobs × threads ≤ cores.
 """
 from __future__ import annotations
 
@@ -33,23 +34,9 @@ from typing import Any
 from tqdm import tqdm
 
 from neural.experiments.jobs import Job, Runtime, execute_job, load_job_record
+from neural.training.threads import threads_for_jobs
 
 EXECUTORS = ("process", "inline", "dask")
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (the affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def threads_per_job(jobs: int, cores: int | None = None) -> int:
-    """``max(1, cores // jobs)``: torch threads for each of ``jobs`` concurrent local jobs."""
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
-    return max(1, (usable_cores() if cores is None else cores) // jobs)
 
 
 class InlineExecutor(Executor):
@@ -87,7 +74,7 @@ def make_executor(kind: str = "process", *, jobs: int = 1, scheduler: str | None
     if kind == "inline":
         yield InlineExecutor()
         return
-    threads_per_job(jobs)  # validates jobs
+    threads_for_jobs(jobs)  # validates jobs
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
     try:
         yield pool
