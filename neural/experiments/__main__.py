@@ -1,0 +1,5 @@
+import sys
+
+from neural.experiments.cli import main
+
+sys.exit(main())
