@@ -9,8 +9,22 @@ See ``docs/mi-estimators.md`` for what each number means.
 
 from .base import MIEstimator, MIHistory, MIResult, NonFiniteLossError, fit
 from .classifier import ClassifierMI
-from .club import DEFAULT_HIDDEN, PAPER_HIDDEN, CategoricalCLUB, CLUBSample, GaussianCLUB
-from .estimate import AUTO_CONTINUOUS, METHODS, MIBand, estimate_mi, estimate_mi_seeds, make_estimator, plot_mi_band
+from .club import (
+    DEFAULT_HIDDEN,
+    PAPER_HIDDEN,
+    CategoricalCLUB,
+    CLUBSample,
+    GaussianCLUB,
+)
+from .estimate import (
+    AUTO_CONTINUOUS,
+    METHODS,
+    MIBand,
+    estimate_mi,
+    estimate_mi_seeds,
+    make_estimator,
+    plot_mi_band,
+)
 from .lower_bounds import NWJ, SMILE, InfoNCE
 from .mine import MINE, SeparableCritic
 from .plugin import plugin_mi

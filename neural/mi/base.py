@@ -140,6 +140,11 @@ class MIEstimator(nn.Module):
         :class:`~neural.mi.mine.CriticEstimator`)."""
         return 1.0
 
+    def clip_gradients(self) -> float:
+        """Called by :func:`fit` between ``backward`` and the optimiser step; may scale
+        the gradients (critic estimators' spike guard). Returns the factor applied."""
+        return 1.0
+
     def optimizer(self) -> torch.optim.Optimizer | None:
         """The Adam optimiser :func:`fit` keeps between calls (``None`` before the first)."""
         return self.__dict__.get("_fit_optimizer")
@@ -242,7 +247,7 @@ def _optimizer(estimator: MIEstimator, lr: float) -> torch.optim.Optimizer:
 
 
 def _upgrade_pre_averaging_checkpoint(
-    module: "WeightAveraged", state_dict: dict, prefix: str, *args: object
+    module: WeightAveraged, state_dict: dict, prefix: str, *args: object
 ) -> None:
     """Load-state-dict pre-hook: a checkpoint saved before weight averaging existed has
     the trained network's weights but no ``<net>_avg.*`` entries and no ``n_updates``.
@@ -319,13 +324,15 @@ def fit(
                 f"{type(estimator).__name__}: the training {what} became non-finite "
                 f"({loss_value if what == 'loss' else value}) at step "
                 f"{int(getattr(estimator, 'n_updates', step))} (step {step} of this call) with learning rate "
-                f"{lr * s:g}; training stopped before the update. Lower lr, standardise the inputs, "
+                f"{lr * s:g}{'' if s == 1 else f' (lr {lr:g} x {s:g} during the burn-in)'}; training stopped before the "
+                "update. Lower lr, standardise the inputs, "
                 "or use estimate_mi(..., on_nonfinite='restart')",
                 step=step,
                 lr=lr * s,
             )
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        estimator.clip_gradients()
         opt.step()
         trace.append(value)
         if callback is not None:
@@ -360,7 +367,7 @@ class MIHistory:
     test: np.ndarray
     units: str = "nats"
 
-    def scaled(self, factor: float, units: str) -> "MIHistory":
+    def scaled(self, factor: float, units: str) -> MIHistory:
         return MIHistory(self.step, self.train * factor, self.test * factor, units)
 
 
@@ -421,7 +428,7 @@ class MIResult:
     def __float__(self) -> float:
         return float(self.estimate)
 
-    def to(self, units: str) -> "MIResult":
+    def to(self, units: str) -> MIResult:
         """The same result expressed in ``units``."""
         f = check_units(units) / check_units(self.units)
         ci = None if self.ci is None else (self.ci[0] * f, self.ci[1] * f)

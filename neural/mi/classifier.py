@@ -18,13 +18,12 @@ from typing import Sequence
 
 import torch
 
-from .base import WeightAveraged, check_batch, mlp
-from .club import DEFAULT_HIDDEN
+from .club import DEFAULT_HIDDEN, SoftmaxQ
 
 __all__ = ["ClassifierMI"]
 
 
-class ClassifierMI(WeightAveraged):
+class ClassifierMI(SoftmaxQ):
     """``H(Y) - CE(q)`` with a softmax classifier ``q(y|x)``: a lower bound on I(X;Y)
     that never exceeds H(Y).
 
@@ -42,7 +41,6 @@ class ClassifierMI(WeightAveraged):
     """
 
     kind = "lower bound"
-    y_is_labels = True
 
     def __init__(
         self,
@@ -53,12 +51,7 @@ class ClassifierMI(WeightAveraged):
         entropy: float = 0.0,
         average: float = 0.02,
     ) -> None:
-        super().__init__()
-        if n_classes < 2:
-            raise ValueError(f"n_classes must be >= 2, got {n_classes}")
-        self.x_dim, self.n_classes = int(x_dim), int(n_classes)
-        self.net = mlp(x_dim, hidden, n_classes)
-        self._init_average("net", average)  # net_avg, n_updates
+        super().__init__(x_dim, n_classes, hidden, average)
         self.register_buffer("entropy_y", torch.tensor(0.0))
         self.set_entropy(entropy)
 
@@ -71,13 +64,8 @@ class ClassifierMI(WeightAveraged):
     def loss_and_estimate(
         self, x: torch.Tensor, y: torch.Tensor, *, update: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        check_batch(x, y, y_labels=True)
-        if int(y.min()) < 0 or int(y.max()) >= self.n_classes:
-            raise ValueError(f"y: class indices must lie in 0..{self.n_classes - 1}")
-        y = y.long()
-        if update:
-            self._fold_average()
-        ce = torch.nn.functional.cross_entropy(self.net(x), y)
+        logits, y = self._logits(x, y, update)
+        ce = torch.nn.functional.cross_entropy(logits, y)
         with torch.no_grad():
             ce_avg = ce if self.net_avg is None else torch.nn.functional.cross_entropy(self.net_avg(x), y)
             est = self.entropy_y - ce_avg

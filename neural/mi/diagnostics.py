@@ -42,7 +42,7 @@ class Standardizer:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, a: np.ndarray) -> "Standardizer":
+    def fit(cls, a: np.ndarray) -> Standardizer:
         a = np.asarray(a, dtype=np.float64)
         mean = a.mean(0)
         sd = a.std(0)
@@ -150,7 +150,7 @@ def plateau_test(step: np.ndarray, test: np.ndarray) -> tuple[bool, str]:
     return ok, msg + ("" if ok else ": not converged, train longer")
 
 
-def plot_history(result: "MIResult", ax: Any = None, path: str | None = None) -> Any:
+def plot_history(result: MIResult, ax: Any = None, path: str | None = None) -> Any:
     """Training (batch) and held-out estimates per evaluation against the step; the
     reported value as a dashed line; the trivial upper bound when finite."""
     import matplotlib.pyplot as plt

@@ -22,7 +22,7 @@ import torch
 
 from .base import MIEstimator, MIHistory, MIResult, NonFiniteLossError, check_units, fit
 from .classifier import ClassifierMI
-from .club import CLUBSample, CategoricalCLUB, GaussianCLUB
+from .club import CategoricalCLUB, CLUBSample, GaussianCLUB
 from .diagnostics import (
     Standardizer,
     bounds_note,
@@ -243,12 +243,10 @@ def estimate_mi(
     h_y = entropy_from_labels(yc) if yc is not None else math.inf
     upper, what = (h_x, "H(X)") if h_x <= h_y else (h_y, "H(Y)")
     method = _resolve_method(method, x_disc, y_disc)
-    if method == "plugin":
-        if not (x_disc and y_disc):
-            raise ValueError(
-                "method 'plugin' needs both x and y discrete (integer labels, or declare discrete='both'); "
-                f"x is {'discrete' if x_disc else 'continuous'}, y is {'discrete' if y_disc else 'continuous'}"
-            )
+    if method == "plugin":  # asking for it declares both sides discrete: they must be integer-valued
+        xc = as_labels("x", xa) if xc is None else xc
+        yc = as_labels("y", ya) if yc is None else yc
+        upper, what = min((entropy_from_labels(xc), "H(X)"), (entropy_from_labels(yc), "H(Y)"))
         res = plugin_mi(xc, yc, units=units)
         return _checked(res, upper, what, f, notes=())
     if x_disc and y_disc:

@@ -33,6 +33,8 @@ __all__ = [
     "semantic_rd_joints",
     "STAIRCASE_MI",
     "student_t_mi",
+    "exact_critic_scores",
+    "exact_critic_dv_sd",
     "sample_student_t_pair",
     "sample_label_case",
     "LABEL_CASES",
@@ -198,3 +200,26 @@ def sample_label_case(case: str, n: int, *, seed: int = 0) -> tuple[np.ndarray, 
     if case == "x>0, 1% flipped":
         y = np.where(rng.random(n) < 0.01, 1 - y, y)
     return x, y
+
+
+def exact_critic_scores(x: torch.Tensor, y: torch.Tensor, mi: float) -> torch.Tensor:
+    """``(N, N)`` scores ``T*(x_i, y_j) = log p(y_j|x_i) / p(y_j)`` of the componentwise
+    correlated Gaussian pair with ``I = mi`` nats (the exact critic of eq. (39))."""
+    rho = rho_from_mi(mi, x.shape[1])
+    s2 = 1.0 - rho * rho
+    diff = y[None, :, :] - rho * x[:, None, :]
+    return (-0.5 * diff**2 / s2 - 0.5 * math.log(s2)).sum(-1) + 0.5 * (y**2).sum(-1)[None, :]
+
+
+def exact_critic_dv_sd(dim: int, mi: float, batch: int, *, n_batches: int = 4000, seed: int = 0) -> float:
+    """Per-batch sd of eq. (39) (all pairs i != j) with the exact critic: the floor that
+    issue 11 sets MINE's per-batch sd against (target: <= 1.1 x this, same batch size)."""
+    from .base import logmeanexp_offdiag
+
+    gen = torch.Generator().manual_seed(int(seed))
+    vals = []
+    for _ in range(n_batches):
+        x, y = sample_gaussian_pair(batch, dim, mi, generator=gen, dtype=torch.float64)
+        t = exact_critic_scores(x, y, mi)
+        vals.append(float(torch.diagonal(t).mean() - logmeanexp_offdiag(t)))
+    return float(np.std(vals))

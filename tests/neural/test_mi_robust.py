@@ -21,7 +21,12 @@ from neural.mi import (
     fit,
     make_estimator,
 )
-from neural.mi.diagnostics import Standardizer, check_device, entropy_from_labels, plateau_test
+from neural.mi.diagnostics import (
+    Standardizer,
+    check_device,
+    entropy_from_labels,
+    plateau_test,
+)
 from neural.mi.testing import (
     LABEL_CASES,
     gaussian_staircase_batches,
@@ -55,11 +60,13 @@ def _quiet(fn, *a, **k):
 def test_every_estimator_is_scale_invariant_within_its_seed_spread(method):
     # small budget (the spread is that of this budget); invariance holds at any budget
     x, y = _issue_pair(n=400)
-    kw = dict(steps=40, batch_size=64, test_fraction=0.25)
+    kw = {"steps": 25, "batch_size": 64, "test_fraction": 0.25}
     base = [_quiet(estimate_mi, x, y, method, seed=s, **kw).estimate for s in (0, 1, 2)]
     spread = float(np.std(base, ddof=1))
     assert spread > 0
     for s in SCALES:
+        if s == 1.0:
+            continue
         r = _quiet(estimate_mi, s * x, s * y, method, seed=0, **kw)
         assert math.isfinite(r.estimate)
         assert abs(r.estimate - base[0]) <= spread, (method, s, r.estimate, base[0], spread)
@@ -73,11 +80,12 @@ def test_every_estimator_is_scale_invariant_within_its_seed_spread(method):
 @pytest.mark.parametrize("method", ["classifier", "club-categorical"])
 def test_label_estimators_are_scale_invariant_in_x(method):
     x, y = sample_label_case("x>0, 1% flipped", 400, seed=0)
-    kw = dict(steps=40, test_fraction=0.25)
+    kw = {"steps": 25, "test_fraction": 0.25}
     base = [_quiet(estimate_mi, x, y, method, seed=s, **kw).estimate for s in (0, 1, 2)]
     spread = float(np.std(base, ddof=1))
     for s in SCALES:
-        assert abs(_quiet(estimate_mi, s * x, y, method, seed=0, **kw).estimate - base[0]) <= spread
+        if s != 1.0:
+            assert abs(_quiet(estimate_mi, s * x, y, method, seed=0, **kw).estimate - base[0]) <= spread
 
 
 def test_standardization_is_fitted_on_the_training_split_and_recorded():
@@ -191,7 +199,7 @@ def test_declared_discrete_side():
         estimate_mi(x, y, discrete="yes")
     with pytest.raises(ValueError, match="integer"):
         estimate_mi(x, yf + 0.5, discrete="y")
-    with pytest.raises(ValueError, match="plugin.*both"):
+    with pytest.raises(ValueError, match="x: discrete methods need integer labels"):
         estimate_mi(x, y, "plugin")
 
 
@@ -200,7 +208,7 @@ def test_declared_discrete_side():
 
 def test_huge_learning_rate_stops_with_a_clear_error_or_restarts():
     x, y = _issue_pair()
-    with pytest.raises(NonFiniteLossError, match="learning rate 1e\\+06"):
+    with pytest.raises(NonFiniteLossError, match=r"learning rate 8e\+06 \(lr 1e\+06 x 8 during the burn-in\)"):
         estimate_mi(x, y, "mine", steps=200, lr=1e6, seed=0)
     with pytest.warns(UserWarning, match="restarted"):
         r = estimate_mi(x, y, "mine", steps=200, lr=1e6, seed=0, on_nonfinite="restart", test_fraction=0.25)
@@ -320,8 +328,7 @@ def test_checkpoints_from_before_weight_averaging_load_with_a_message(cls, live)
     fresh = cls(2, 2)
     with pytest.warns(UserWarning, match="predates weight averaging"):
         fresh.load_state_dict(old)
-    x, y = next(b)
-    getattr(fresh, live + "_avg")  # exists, equal to the loaded weights
+    # the average exists and equals the loaded weights
     for a, p in zip(getattr(fresh, live + "_avg").buffers(), getattr(fresh, live).parameters()):
         assert torch.equal(a, p)
     assert int(fresh.n_updates) >= 1 and fresh.lr_scale() == 1.0  # no second burn-in
@@ -331,3 +338,82 @@ def test_checkpoints_from_before_weight_averaging_load_with_a_message(cls, live)
         cls(2, 2).load_state_dict(est.state_dict())
     with pytest.raises(RuntimeError):
         cls(2, 2).load_state_dict({"foo": torch.zeros(1)})
+
+
+# ------------------------------------------------- 3b. the NWJ blow-up at d = 5, I = 10
+
+
+def test_spike_guard_caps_only_spikes():
+    est = NWJ(2, 2)
+    assert est.grad_clip == 10.0 and MINE(2, 2).grad_clip is None
+    params = list(est.parameters())
+
+    def set_grads(scale):
+        for p in params:
+            p.grad = torch.full_like(p, scale)
+
+    set_grads(1.0)
+    assert est.clip_gradients() == 1.0  # first step: sets the typical norm
+    typical = math.exp(float(est.log_grad_norm))
+    set_grads(3.0)
+    assert est.clip_gradients() == 1.0 and params[0].grad[0, 0] == 3.0  # ordinary step: untouched
+    set_grads(1e4)  # a spike: scaled down to 10x the running typical norm, direction kept
+    limit = 10 * math.exp(float(est.log_grad_norm))
+    f = est.clip_gradients()
+    norm = float(torch.linalg.vector_norm(torch.cat([p.grad.reshape(-1) for p in params])))
+    assert f < 1e-2 and norm == pytest.approx(limit, rel=1e-5) and limit < 100 * typical
+    assert NWJ(2, 2, grad_clip=None).clip_gradients() == 1.0
+    with pytest.raises(ValueError, match="grad_clip"):
+        NWJ(2, 2, grad_clip=0.5)
+
+
+@pytest.mark.slow
+def test_nwj_spike_at_d5_i10_is_absorbed_by_the_guard():
+    # d = 5, I = 10 nats: after 300 steps, one batch in which 7 negatives repeat the y of
+    # the highest-scoring positive (a rare but possible draw: negatives with large
+    # scores); then 200 ordinary steps. Without the guard the spike's gradient
+    # (weights e^{T-1}) throws the critic off and inflates Adam's second moment; measured
+    # here (one seed, CPU): held-out 7.76 -> 7.56 nats; with it: 8.51 -> 8.48.
+    from neural.mi.testing import sample_gaussian_pair
+
+    d, mi = 5, 10.0
+    gen = torch.Generator().manual_seed(7)
+    held = [sample_gaussian_pair(64, d, mi, generator=gen) for _ in range(20)]
+
+    def run(clip, spike):
+        est = make_estimator("nwj", d, d, seed=0, options={"grad_clip": clip})
+        b = gaussian_staircase_batches(d, mi, 64, seed=0)
+        fit(est, b, 300, lr=est.default_lr)
+        x, y = next(b)
+        if spike:
+            with torch.no_grad():
+                k = int(torch.diagonal(est.critic(x, y)).argmax())
+            y = y.clone()
+            y[[j for j in range(8) if j != k]] = y[k].clone()
+        first = fit(est, iter([(x, y)]), 1, lr=est.default_lr)[0]
+        fit(est, b, 200, lr=est.default_lr)
+        return first, float(np.mean([float(est.estimate(x, y)) for x, y in held]))
+
+    (_, plain), (spike_value, plain_spiked) = run(None, False), run(None, True)
+    (_, guarded), (_, guarded_spiked) = run(10.0, False), run(10.0, True)
+    assert spike_value < -100  # the spike batch itself: a huge negative NWJ value
+    assert plain - plain_spiked > 0.1
+    assert abs(guarded - guarded_spiked) < 0.06
+    assert guarded_spiked > plain_spiked + 0.5 and guarded > plain
+
+
+@pytest.mark.slow
+def test_nwj_staircase_d5_up_to_i10():
+    # the benchmark protocol where the blow-up was seen (d = 5, levels 2..10, 4,000 steps
+    # each, seed 0): without the guard the I = 10 level had MSE 50.6 and a batch value
+    # of -351 (exact critic: MSE 14.1 over 3,000 batches); with it, see the assertion
+    import itertools
+
+    est = make_estimator("nwj", 5, 5, seed=0)
+    levels = (2.0, 4.0, 6.0, 8.0, 10.0)
+    batches = itertools.chain.from_iterable(
+        itertools.islice(gaussian_staircase_batches(5, mi, 64, seed=k), 4000) for k, mi in enumerate(levels)
+    )
+    trace = fit(est, batches, 20000, lr=est.default_lr).reshape(5, 4000)
+    mse = ((trace - np.array(levels)[:, None]) ** 2).mean(1)
+    assert mse[-1] < 20, mse
