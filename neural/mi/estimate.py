@@ -43,7 +43,7 @@ METHODS: tuple[str, ...] = (
 )
 #: what ``method="auto"`` uses when both sides are continuous: the most accurate
 #: estimator measured by ``benchmarks/bench_mi.py --auto`` (docs/mi-estimators.md)
-AUTO_CONTINUOUS = "smile"
+AUTO_CONTINUOUS = "mine"
 #: accepted values of ``discrete=`` (besides ``None``: detect)
 DISCRETE = ("x", "y", "both", "neither")
 #: at most this many held-out batches are evaluated for each point of the history
@@ -278,9 +278,11 @@ def estimate_mi(
     dev = check_device(device)
     notes: list[str] = []
     labels_method = method in ("club-categorical", "classifier")
+    swapped = False
     if labels_method and not y_disc:
         if method == "classifier" and x_disc:  # I(X;Y) is symmetric: classify x from y
             xa, ya, xc, yc, x_disc, y_disc = ya, xa, yc, xc, y_disc, x_disc
+            swapped = True
             notes.append("x is the discrete side: the classifier predicts x from y (I(X;Y) is symmetric)")
         else:
             raise ValueError(
@@ -302,6 +304,8 @@ def estimate_mi(
         yt = torch.from_numpy(yf_np)
         y_dim = yt.shape[1]
     standardization = None
+    if swapped:  # record under the caller's names
+        st_x, st_y = st_y, st_x
     if st_x is not None or st_y is not None:
         standardization = {
             "x_mean": None if st_x is None else st_x.mean.tolist(),
