@@ -140,11 +140,6 @@ class MIEstimator(nn.Module):
         :class:`~neural.mi.mine.CriticEstimator`)."""
         return 1.0
 
-    def clip_gradients(self) -> float:
-        """Called by :func:`fit` between ``backward`` and the optimiser step; may scale
-        the gradients (critic estimators' spike guard). Returns the factor applied."""
-        return 1.0
-
     def optimizer(self) -> torch.optim.Optimizer | None:
         """The Adam optimiser :func:`fit` keeps between calls (``None`` before the first)."""
         return self.__dict__.get("_fit_optimizer")
@@ -332,7 +327,6 @@ def fit(
             )
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        estimator.clip_gradients()
         opt.step()
         trace.append(value)
         if callback is not None:

@@ -26,35 +26,16 @@ from .mine import DEFAULT_CRITIC_HIDDEN, DEFAULT_EMBED, CriticEstimator
 __all__ = ["NWJ", "InfoNCE", "SMILE"]
 
 
-#: NWJ's default spike guard (see :class:`NWJ`)
-NWJ_GRAD_CLIP = 10.0
-
-
 class NWJ(CriticEstimator):
     """NWJ bound ``E_p[T] - exp(log mean_{i!=j} e^{T_ij} - 1)``, nats.
 
-    The gradient of the negative term weighs a pair by ``e^{T_ij - 1}``, which is
-    unbounded: at high I (d = 5, I = 10 nats) a rare negative pair with a large score
-    gives a gradient hundreds of times the usual one. Adam then takes one large step
-    and, its second-moment estimate inflated, nearly freezes for the next thousand
-    steps, so the critic lags and the estimate scatters (the staircase blow-up,
-    docs/mi-estimators.md). NWJ therefore trains with the spike guard on
-    (``grad_clip=10``: a step's gradient norm is capped at 10 times its running
-    typical value); ``grad_clip=None`` turns it off. The bound itself is unchanged.
+    Known failure (not fixed): at high I with a small batch (d = 5, I = 10 nats, batch
+    64) the per-batch value is extremely heavy-tailed below: the negative term weighs a
+    pair by ``e^{T_ij - 1}``, and a trained critic that over-scores a few negative pairs
+    gives batch values of -350 and worse (staircase seed 0: MSE 50.6 at I = 10, against
+    14.1 for the exact critic). Use MINE (or ``method="auto"``) above a few nats; see
+    docs/mi-estimators.md, "No silent NaN".
     """
-
-    def __init__(
-        self,
-        x_dim: int,
-        y_dim: int,
-        hidden: Sequence[int] = DEFAULT_CRITIC_HIDDEN,
-        embed: int = DEFAULT_EMBED,
-        form: str = "distance",
-        *,
-        grad_clip: float | None = NWJ_GRAD_CLIP,
-        **kwargs: float,
-    ) -> None:
-        super().__init__(x_dim, y_dim, hidden, embed, form, grad_clip=grad_clip, **kwargs)
 
     def bound(self, scores: torch.Tensor, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
         val = torch.diagonal(scores).mean() - torch.exp(logmeanexp_offdiag(scores) - 1.0)

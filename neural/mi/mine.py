@@ -110,11 +110,6 @@ class CriticEstimator(WeightAveraged):
             bound's loss is second order in ``1 - shrink`` near the optimal critic, the
             per-batch sd falls at first order (see docs/mi-estimators.md, "The sd
             floor"). ``shrink * T`` is a critic like any other, so the bounds stay bounds.
-        grad_clip: spike guard (``None``: off, the default except for NWJ). A training
-            step whose gradient norm exceeds ``grad_clip`` times the running typical
-            norm (exponential moving average of the log norm, rate 0.01, over the
-            steps so far) is scaled down to that limit (:meth:`clip_gradients`, called
-            by :func:`~neural.mi.base.fit`); the direction is kept.
 
     The critic MLPs use SiLU units: smooth, they fit the quadratic log-ratios of
     Gaussian-like data better than ReLU in the same budget (measured on the
@@ -154,14 +149,8 @@ class CriticEstimator(WeightAveraged):
         burn_in_steps: int = DEFAULT_BURN_IN[0],
         burn_in_lr_factor: float = DEFAULT_BURN_IN[1],
         shrink: float = 1.0,
-        grad_clip: float | None = None,
     ) -> None:
         super().__init__()
-        if grad_clip is not None and not grad_clip > 1:
-            raise ValueError(f"grad_clip must be None or > 1, got {grad_clip}")
-        self.grad_clip = None if grad_clip is None else float(grad_clip)
-        # log of the running typical gradient norm (spike guard); NaN = not started
-        self.register_buffer("log_grad_norm", torch.tensor(float("nan")))
         if not 0 < shrink <= 1:
             raise ValueError(f"shrink must be in (0, 1], got {shrink}")
         self.shrink = float(shrink)
@@ -179,29 +168,6 @@ class CriticEstimator(WeightAveraged):
 
     def lr_scale(self) -> float:
         return self.burn_in_lr_factor if int(self.n_updates) < self.burn_in_steps else 1.0
-
-    @torch.no_grad()
-    def clip_gradients(self) -> float:
-        """Spike guard (``grad_clip``): scale the gradients down to ``grad_clip`` times
-        the running typical norm when they exceed it; return the factor applied (1: none)."""
-        if self.grad_clip is None:
-            return 1.0
-        grads = [p.grad for p in self.parameters() if p.grad is not None]
-        if not grads:
-            return 1.0
-        norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
-        if not norm > 0 or not math.isfinite(norm):
-            return 1.0
-        factor = 1.0
-        if torch.isnan(self.log_grad_norm):
-            self.log_grad_norm.fill_(math.log(norm))
-        else:
-            limit = self.grad_clip * math.exp(float(self.log_grad_norm))
-            if norm > limit:
-                factor = limit / norm
-                torch._foreach_mul_(grads, factor)
-            self.log_grad_norm.mul_(0.99).add_(0.01 * math.log(min(norm, limit)))
-        return factor
 
     def loss_and_estimate(
         self, x: torch.Tensor, y: torch.Tensor, *, update: bool = True

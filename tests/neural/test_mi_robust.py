@@ -345,70 +345,13 @@ def test_checkpoints_from_before_weight_averaging_load_with_a_message(cls, live)
 # ------------------------------------------------- 3b. the NWJ blow-up at d = 5, I = 10
 
 
-def test_spike_guard_caps_only_spikes():
-    est = NWJ(2, 2)
-    assert est.grad_clip == 10.0 and MINE(2, 2).grad_clip is None
-    params = list(est.parameters())
-
-    def set_grads(scale):
-        for p in params:
-            p.grad = torch.full_like(p, scale)
-
-    set_grads(1.0)
-    assert est.clip_gradients() == 1.0  # first step: sets the typical norm
-    typical = math.exp(float(est.log_grad_norm))
-    set_grads(3.0)
-    assert est.clip_gradients() == 1.0 and params[0].grad[0, 0] == 3.0  # ordinary step: untouched
-    set_grads(1e4)  # a spike: scaled down to 10x the running typical norm, direction kept
-    limit = 10 * math.exp(float(est.log_grad_norm))
-    f = est.clip_gradients()
-    norm = float(torch.linalg.vector_norm(torch.cat([p.grad.reshape(-1) for p in params])))
-    assert f < 1e-2 and norm == pytest.approx(limit, rel=1e-5) and limit < 100 * typical
-    assert NWJ(2, 2, grad_clip=None).clip_gradients() == 1.0
-    with pytest.raises(ValueError, match="grad_clip"):
-        NWJ(2, 2, grad_clip=0.5)
-
-
 @pytest.mark.slow
-def test_nwj_spike_at_d5_i10_is_absorbed_by_the_guard():
-    # d = 5, I = 10 nats: after 300 steps, one batch in which 7 negatives repeat the y of
-    # the highest-scoring positive (a rare but possible draw: negatives with large
-    # scores); then 200 ordinary steps. Without the guard the spike's gradient
-    # (weights e^{T-1}) throws the critic off and inflates Adam's second moment; measured
-    # here (one seed, CPU): held-out 7.76 -> 7.56 nats; with it: 8.51 -> 8.48.
-    from neural.mi.testing import sample_gaussian_pair
-
-    d, mi = 5, 10.0
-    gen = torch.Generator().manual_seed(7)
-    held = [sample_gaussian_pair(64, d, mi, generator=gen) for _ in range(20)]
-
-    def run(clip, spike):
-        est = make_estimator("nwj", d, d, seed=0, options={"grad_clip": clip})
-        b = gaussian_staircase_batches(d, mi, 64, seed=0)
-        fit(est, b, 300, lr=est.default_lr)
-        x, y = next(b)
-        if spike:
-            with torch.no_grad():
-                k = int(torch.diagonal(est.critic(x, y)).argmax())
-            y = y.clone()
-            y[[j for j in range(8) if j != k]] = y[k].clone()
-        first = fit(est, iter([(x, y)]), 1, lr=est.default_lr)[0]
-        fit(est, b, 200, lr=est.default_lr)
-        return first, float(np.mean([float(est.estimate(x, y)) for x, y in held]))
-
-    (_, plain), (spike_value, plain_spiked) = run(None, False), run(None, True)
-    (_, guarded), (_, guarded_spiked) = run(10.0, False), run(10.0, True)
-    assert spike_value < -100  # the spike batch itself: a huge negative NWJ value
-    assert plain - plain_spiked > 0.1
-    assert abs(guarded - guarded_spiked) < 0.06
-    assert guarded_spiked > plain_spiked + 0.5 and guarded > plain
-
-
-@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="NWJ blow-up at d = 5, I = 10 (issue 11): reproduced, not fixed")
 def test_nwj_staircase_d5_up_to_i10():
     # the benchmark protocol where the blow-up was seen (d = 5, levels 2..10, 4,000 steps
-    # each, seed 0): without the guard the I = 10 level had MSE 50.6 and a batch value
-    # of -351 (exact critic: MSE 14.1 over 3,000 batches); with it, see the assertion
+    # each, seed 0): the I = 10 level has MSE 50.6 and a batch value of -351.7, against
+    # MSE 14.1 for NWJ with the exact critic (3,000 batches). Strict xfail: when a fix
+    # brings the MSE near the exact critic's, this test starts to pass and must be updated.
     import itertools
 
     est = make_estimator("nwj", 5, 5, seed=0)
