@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -35,6 +36,8 @@ __all__ = [
     "check_batch",
     "KINDS",
     "MIResult",
+    "MIHistory",
+    "NonFiniteLossError",
     "check_units",
     "frozen_copy",
     "WeightAveraged",
@@ -137,6 +140,10 @@ class MIEstimator(nn.Module):
         :class:`~neural.mi.mine.CriticEstimator`)."""
         return 1.0
 
+    def optimizer(self) -> torch.optim.Optimizer | None:
+        """The Adam optimiser :func:`fit` keeps between calls (``None`` before the first)."""
+        return self.__dict__.get("_fit_optimizer")
+
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Training loss on a batch (0-d tensor, to be minimised)."""
         return self.loss_and_estimate(x, y)[0]
@@ -189,6 +196,7 @@ class WeightAveraged(MIEstimator):
         setattr(self, self._avg_name, frozen_copy(getattr(self, live)) if self.average > 0 else None)
         #: training forward passes so far
         self.register_buffer("n_updates", torch.zeros((), dtype=torch.long))
+        self.register_load_state_dict_pre_hook(_upgrade_pre_averaging_checkpoint)
 
     def averaged(self) -> nn.Module:
         """The network that gives the estimate: the weight average (or the trained
@@ -213,6 +221,54 @@ class WeightAveraged(MIEstimator):
         self.n_updates += 1
 
 
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a non-finite loss or estimate (NaN or inf); raised by :func:`fit`
+    before the optimiser step, so the weights are those of the last finite step."""
+
+    def __init__(self, message: str, *, step: int, lr: float) -> None:
+        super().__init__(message)
+        self.step, self.lr = int(step), float(lr)
+
+
+def _optimizer(estimator: MIEstimator, lr: float) -> torch.optim.Optimizer:
+    """The Adam optimiser that :func:`fit` keeps on ``estimator`` between calls (its
+    moment estimates carry over); a new one when the parameters changed identity."""
+    params = list(estimator.parameters())
+    opt = estimator.__dict__.get("_fit_optimizer")
+    if opt is None or [id(p) for g in opt.param_groups for p in g["params"]] != [id(p) for p in params]:
+        opt = torch.optim.Adam(params, lr=lr)
+        estimator.__dict__["_fit_optimizer"] = opt
+    return opt
+
+
+def _upgrade_pre_averaging_checkpoint(
+    module: WeightAveraged, state_dict: dict, prefix: str, *args: object
+) -> None:
+    """Load-state-dict pre-hook: a checkpoint saved before weight averaging existed has
+    the trained network's weights but no ``<net>_avg.*`` entries and no ``n_updates``.
+    Such a checkpoint is loaded with the average started from the loaded weights and
+    the step count set past the burn-in (the network was trained), and a warning says so."""
+    live, avg = prefix + module._live_name + ".", prefix + module._avg_name + "."
+    if prefix + "n_updates" in state_dict or any(k.startswith(avg) for k in state_dict):
+        return
+    if not any(k.startswith(live) for k in state_dict):
+        return  # not this estimator's checkpoint: let load_state_dict report the mismatch
+    burn_in = int(getattr(module, "burn_in_steps", 0))
+    state_dict[prefix + "n_updates"] = torch.tensor(max(burn_in, 1), dtype=torch.long)
+    if getattr(module, module._avg_name) is not None:
+        for k in [k for k in state_dict if k.startswith(live)]:
+            state_dict[avg + k[len(live):]] = state_dict[k].clone()
+    warnings.warn(
+        f"{type(module).__name__}: this checkpoint predates weight averaging (it has no "
+        f"'{module._avg_name}' weights and no 'n_updates' count); it is loaded with the weight "
+        f"average started from the loaded '{module._live_name}' weights and the step count set to "
+        f"{max(burn_in, 1)} (past the learning-rate burn-in). Estimates equal those of the loaded "
+        "network until training continues; save again to store the new format.",
+        UserWarning,
+        stacklevel=2,
+    )
+
+
 def fit(
     estimator: MIEstimator,
     batches: Iterator[tuple[torch.Tensor, torch.Tensor]],
@@ -227,18 +283,24 @@ def fit(
     the batch estimate (the estimate is taken *before* the update, so on a fresh batch
     it is a held-out value), then takes an Adam step with learning rate
     ``lr * estimator.lr_scale()`` (the scale is 1 except during the burn-in of a fresh
-    critic estimator). A new Adam optimiser is created at each call; the estimator's
-    own state (weights, weight average, step count) carries over.
+    critic estimator). The Adam optimiser is kept on the estimator between calls
+    (``estimator.optimizer()``), so ``fit(e, b, 100); fit(e, b, 100)`` is the same as
+    ``fit(e, b, 200)``; the estimator's own state (weights, weight average, step count)
+    carries over too.
+
+    A non-finite loss or batch estimate stops training at once with
+    :class:`NonFiniteLossError` (naming the step and the learning rate), before the
+    optimiser step: nothing NaN is ever returned or written into the weights.
 
     Returns the per-step batch estimates, shape ``(steps,)``, nats.
     """
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr}")
-    opt = torch.optim.Adam(estimator.parameters(), lr=lr)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    opt = _optimizer(estimator, lr)
     estimator.train()
-    trace: list[torch.Tensor] = []
+    trace: list[float] = []
     scale = None
     for step in range(steps):
         x, y = next(batches)
@@ -248,14 +310,29 @@ def fit(
             for group in opt.param_groups:
                 group["lr"] = lr * s
         loss, est = estimator.loss_and_estimate(x, y)
+        value = float(est)
+        loss_value = float(loss.detach())
+        if not (math.isfinite(loss_value) and math.isfinite(value)):
+            estimator.eval()
+            what = "loss" if not math.isfinite(loss_value) else "batch estimate"
+            raise NonFiniteLossError(
+                f"{type(estimator).__name__}: the training {what} became non-finite "
+                f"({loss_value if what == 'loss' else value}) at step "
+                f"{int(getattr(estimator, 'n_updates', step))} (step {step} of this call) with learning rate "
+                f"{lr * s:g}{'' if s == 1 else f' (lr {lr:g} x {s:g} during the burn-in)'}; training stopped before the "
+                "update. Lower lr, standardise the inputs, "
+                "or use estimate_mi(..., on_nonfinite='restart')",
+                step=step,
+                lr=lr * s,
+            )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        trace.append(est.detach())  # stays on the device: no per-step sync
+        trace.append(value)
         if callback is not None:
-            callback(step, float(est))
+            callback(step, value)
     estimator.eval()
-    return torch.stack(trace).to("cpu", torch.float64).numpy()
+    return np.asarray(trace, dtype=np.float64)
 
 
 UNITS = {"nats": 1.0, "bits": 1.0 / math.log(2.0)}
@@ -269,24 +346,58 @@ def check_units(units: str) -> float:
 
 
 @dataclass(frozen=True)
+class MIHistory:
+    """Training history of a neural estimate, one entry per evaluation.
+
+    Attributes:
+        step: training steps done at the evaluation, ``(K,)``.
+        train: mean of the training-batch estimates since the previous evaluation, ``(K,)``.
+        test: held-out estimate of the current network, ``(K,)``.
+        units: units of ``train`` and ``test``.
+    """
+
+    step: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    units: str = "nats"
+
+    def scaled(self, factor: float, units: str) -> MIHistory:
+        return MIHistory(self.step, self.train * factor, self.test * factor, units)
+
+
+@dataclass(frozen=True)
 class MIResult:
     """An MI estimate.
 
     Attributes:
-        estimate: the value, in ``units``.
+        estimate: the value, in ``units`` (always finite).
         stderr: its standard error, in ``units`` (over held-out batches for neural
-            methods; asymptotic formula for the plug-in); NaN when not available.
+            methods; asymptotic formula for the plug-in), or ``None`` when it cannot be
+            computed (one held-out batch); ``notes`` then says why.
         kind: ``"upper bound"``, ``"lower bound"`` or ``"point estimate"``.
-        units: ``"nats"`` or ``"bits"``.
-        method: the estimator used.
+        units: ``"nats"`` (the module's convention) or ``"bits"``.
+        method: the estimator used (the resolved one when ``"auto"`` was asked for).
         ci: a confidence interval ``(low, high)`` in ``units`` (plug-in) or ``None``.
         n_train, n_test: samples used for training and for the reported value.
         trace: per-step training-batch estimates ``(steps,)`` in ``units`` (neural
-            methods; empty for the plug-in) -- plot it to judge convergence.
+            methods; empty for the plug-in).
+        history: :class:`MIHistory` (train and held-out estimate per evaluation) or
+            ``None`` (plug-in); :meth:`plot` draws it.
+        converged: plateau test on the held-out curve (see
+            :func:`neural.mi.diagnostics.plateau_test`); ``None`` when nothing is trained.
+        bounds: the trivial bounds ``(0, upper)`` in ``units``: ``upper`` is the
+            (Miller-Madow) entropy of the discrete side(s), ``inf`` if both are continuous.
+        in_bounds: whether ``estimate`` lies within ``bounds``; a value outside is
+            warned about when the result is made, and explained in ``notes``.
+        standardization: per-dimension ``{"x_mean", "x_scale", "y_mean", "y_scale"}``
+            (lists; ``None`` for a side left as is) fitted on the training split, or
+            ``None`` when standardisation was off or not applicable.
+        lr: the learning rate of the run that gave the estimate (``None``: plug-in).
+        notes: plain-language remarks (restarts, missing stderr, out-of-bounds, not converged).
     """
 
     estimate: float
-    stderr: float
+    stderr: float | None
     kind: str
     units: str
     method: str
@@ -294,14 +405,42 @@ class MIResult:
     n_train: int = 0
     n_test: int = 0
     trace: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    history: MIHistory | None = field(default=None, repr=False)
+    converged: bool | None = None
+    bounds: tuple[float, float] = (0.0, math.inf)
+    in_bounds: bool = True
+    standardization: dict | None = field(default=None, repr=False)
+    lr: float | None = None
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.estimate):
+            raise ValueError(f"MIResult: estimate must be finite, got {self.estimate}")
+        if self.kind not in KINDS:
+            raise ValueError(f"MIResult: kind must be one of {KINDS}, got {self.kind!r}")
 
     def __float__(self) -> float:
         return float(self.estimate)
 
-    def to(self, units: str) -> "MIResult":
+    def to(self, units: str) -> MIResult:
         """The same result expressed in ``units``."""
         f = check_units(units) / check_units(self.units)
         ci = None if self.ci is None else (self.ci[0] * f, self.ci[1] * f)
         return replace(
-            self, estimate=self.estimate * f, stderr=self.stderr * f, units=units, ci=ci, trace=self.trace * f
+            self,
+            estimate=self.estimate * f,
+            stderr=None if self.stderr is None else self.stderr * f,
+            units=units,
+            ci=ci,
+            trace=self.trace * f,
+            history=None if self.history is None else self.history.scaled(f, units),
+            bounds=(self.bounds[0] * f, self.bounds[1] * f),
         )
+
+    def plot(self, ax: Any = None, path: str | None = None) -> Any:
+        """Draw the training history: the training-batch and held-out estimates per
+        evaluation against the training step, the reported value, and the trivial
+        upper bound when finite. ``path`` (``.png``) saves the figure. Returns the Axes."""
+        from .diagnostics import plot_history
+
+        return plot_history(self, ax=ax, path=path)

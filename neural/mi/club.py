@@ -131,7 +131,33 @@ class CLUBSample(GaussianCLUB):
         return (prec * (y[s] - mu) ** 2).sum(1)
 
 
-class CategoricalCLUB(WeightAveraged):
+class SoftmaxQ(WeightAveraged):
+    """Shared part of the estimators with a softmax ``q(y|x) = softmax(f(x))`` over K
+    classes (:class:`CategoricalCLUB`, :class:`~neural.mi.classifier.ClassifierMI`): the
+    network ``net`` (weights averaged for the estimate), and the checked forward pass."""
+
+    y_is_labels = True
+
+    def __init__(self, x_dim: int, n_classes: int, hidden: Sequence[int], average: float) -> None:
+        super().__init__()
+        if n_classes < 2:
+            raise ValueError(f"n_classes must be >= 2, got {n_classes}")
+        self.x_dim, self.n_classes = int(x_dim), int(n_classes)
+        self.net = mlp(x_dim, hidden, n_classes)
+        self._init_average("net", average)  # net_avg, n_updates
+
+    def _logits(self, x: torch.Tensor, y: torch.Tensor, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Validate the batch, fold the weight average in (training passes), and return
+        the trained network's logits ``(N, K)`` and ``y`` as int64."""
+        check_batch(x, y, y_labels=True)
+        if int(y.min()) < 0 or int(y.max()) >= self.n_classes:
+            raise ValueError(f"y: class indices must lie in 0..{self.n_classes - 1}")
+        if update:
+            self._fold_average()
+        return self.net(x), y.long()
+
+
+class CategoricalCLUB(SoftmaxQ):
     """CLUB with a categorical ``q(y|x) = softmax(f(x))`` for discrete ``y``.
 
     Args:
@@ -159,28 +185,17 @@ class CategoricalCLUB(WeightAveraged):
     """
 
     kind = "upper bound"
-    y_is_labels = True
 
     def __init__(
         self, x_dim: int, n_classes: int, hidden: Sequence[int] = DEFAULT_HIDDEN, *, average: float = 0.02
     ) -> None:
-        super().__init__()
-        if n_classes < 2:
-            raise ValueError(f"n_classes must be >= 2, got {n_classes}")
-        self.x_dim, self.n_classes = int(x_dim), int(n_classes)
-        self.net = mlp(x_dim, hidden, n_classes)
-        self._init_average("net", average)  # net_avg, n_updates
+        super().__init__(x_dim, n_classes, hidden, average)
 
     def loss_and_estimate(
         self, x: torch.Tensor, y: torch.Tensor, *, update: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        check_batch(x, y, y_labels=True)
-        if int(y.min()) < 0 or int(y.max()) >= self.n_classes:
-            raise ValueError(f"y: class indices must lie in 0..{self.n_classes - 1}")
-        y = y.long()
-        if update:
-            self._fold_average()
-        logq = torch.log_softmax(self.net(x), dim=1)  # (N, K), logsumexp-normalised
+        logits, y = self._logits(x, y, update)
+        logq = torch.log_softmax(logits, dim=1)  # (N, K), logsumexp-normalised
         pos = logq.gather(1, y[:, None]).squeeze(1)
         loss = -pos.mean()
         with torch.no_grad():

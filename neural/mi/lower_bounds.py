@@ -26,8 +26,36 @@ from .mine import DEFAULT_CRITIC_HIDDEN, DEFAULT_EMBED, CriticEstimator
 __all__ = ["NWJ", "InfoNCE", "SMILE"]
 
 
+#: NWJ's default ``shrink`` (see :class:`NWJ`)
+NWJ_SHRINK = 0.95
+
+
 class NWJ(CriticEstimator):
-    """NWJ bound ``E_p[T] - exp(log mean_{i!=j} e^{T_ij} - 1)``, nats."""
+    """NWJ bound ``E_p[T'] - exp(log mean_{i!=j} e^{T'_ij} - 1)``, nats, reported for the
+    critic ``T' = shrink * T`` (``shrink=0.95`` by default; training unchanged).
+
+    Why the shrink: the negative term weighs a pair by ``e^{T_ij - 1}``, so at high I
+    with a small batch the per-batch value is extremely heavy-tailed below. On the
+    staircase (d = 5, levels 2..10, 4,000 steps each, batch 64, seed 0) the trained
+    critic gave, at I = 10, batch values down to -351.7 and MSE 50.6 (the exact critic:
+    14.1). ``0.95 T`` is a critic like any other (the value stays a lower bound) and
+    damps that tail: MSE 14.6 at I = 10 and 1.33 at I = 8 (3.30 unshrunk) on the same
+    run, for a bias of -0.037 instead of -0.023 at I = 2. ``shrink=1`` reports the
+    trained critic itself. See docs/mi-estimators.md, "No silent NaN".
+    """
+
+    def __init__(
+        self,
+        x_dim: int,
+        y_dim: int,
+        hidden: Sequence[int] = DEFAULT_CRITIC_HIDDEN,
+        embed: int = DEFAULT_EMBED,
+        form: str = "distance",
+        *,
+        shrink: float = NWJ_SHRINK,
+        **kwargs: float,
+    ) -> None:
+        super().__init__(x_dim, y_dim, hidden, embed, form, shrink=shrink, **kwargs)
 
     def bound(self, scores: torch.Tensor, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
         val = torch.diagonal(scores).mean() - torch.exp(logmeanexp_offdiag(scores) - 1.0)

@@ -106,7 +106,7 @@ class CriticEstimator(WeightAveraged):
             a fresh estimator use ``burn_in_lr_factor`` times the learning rate
             (via :meth:`lr_scale`, applied by :func:`~neural.mi.base.fit`).
         shrink: the estimate is the bound of the critic ``shrink * T`` (training is
-            unchanged). Default 1. A value below 1 trades bias for variance: the
+            unchanged). Default 1 (0.95 for NWJ). A value below 1 trades bias for variance: the
             bound's loss is second order in ``1 - shrink`` near the optimal critic, the
             per-batch sd falls at first order (see docs/mi-estimators.md, "The sd
             floor"). ``shrink * T`` is a critic like any other, so the bounds stay bounds.

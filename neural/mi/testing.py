@@ -32,6 +32,12 @@ __all__ = [
     "sample_discrete_pair",
     "semantic_rd_joints",
     "STAIRCASE_MI",
+    "student_t_mi",
+    "exact_critic_scores",
+    "exact_critic_dv_sd",
+    "sample_student_t_pair",
+    "sample_label_case",
+    "LABEL_CASES",
 ]
 
 #: true MI levels of the staircase protocol, nats
@@ -130,3 +136,90 @@ def semantic_rd_joints(seed: int = 0) -> tuple[np.ndarray, np.ndarray, float, fl
     p_x_xhat = p_x[:, None] * res.encoder
     p_xhat_y = res.p_xhat[:, None] * res.p_y_given_xhat
     return p_x_xhat / p_x_xhat.sum(), p_xhat_y / p_xhat_y.sum(), float(res.rate), float(res.relevance)
+
+
+def _t_entropy_term(a: float) -> float:
+    from scipy.special import digamma, gammaln
+
+    return float(gammaln(a / 2.0) - (a / 2.0) * digamma(a / 2.0))
+
+
+def student_t_mi(dim: int, rho: float, nu: float) -> float:
+    """I(X;Y) in nats of a multivariate Student-t pair: ``(x, y) = z / sqrt(w)``,
+    ``z ~ N(0, [[I, rho I], [rho I, I]])`` with ``x, y`` of dimension ``dim`` each and
+    ``w ~ chi^2_nu / nu``. Closed form (Arellano-Valle et al. 2013):
+
+        I = -(dim/2) log(1 - rho^2) + g(nu) + g(nu + 2 dim) - 2 g(nu + dim),
+        g(a) = log Gamma(a/2) - (a/2) psi(a/2).
+
+    The second part (> 0) is the dependence through the shared scale w: it remains at
+    ``rho = 0``. Heavy tails: the marginals have only ``nu - 1`` finite moments."""
+    if dim < 1:
+        raise ValueError(f"dim must be >= 1, got {dim}")
+    if not -1 < rho < 1:
+        raise ValueError(f"rho must be in (-1, 1), got {rho}")
+    if not nu > 0:
+        raise ValueError(f"nu must be > 0, got {nu}")
+    return (
+        -0.5 * dim * math.log1p(-rho * rho)
+        + _t_entropy_term(nu) + _t_entropy_term(nu + 2 * dim) - 2 * _t_entropy_term(nu + dim)
+    )
+
+
+def sample_student_t_pair(n: int, dim: int, rho: float, nu: float, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` samples ``(x, y)``, each ``(n, dim)`` float64, of the pair of :func:`student_t_mi`."""
+    student_t_mi(dim, rho, nu)  # validates
+    rng = np.random.default_rng(seed)
+    zx = rng.standard_normal((n, dim))
+    zy = rho * zx + math.sqrt(1 - rho * rho) * rng.standard_normal((n, dim))
+    w = np.sqrt(rng.chisquare(nu, size=(n, 1)) / nu)
+    return zx / w, zy / w
+
+
+#: the label cases of issue 11: name -> exact I(X;Y) in nats
+LABEL_CASES: dict[str, float] = {
+    "x>0": math.log(2.0),
+    "x>0, 1% flipped": math.log(2.0) - (-(0.01 * math.log(0.01) + 0.99 * math.log(0.99))),
+    "argmax of 4": math.log(4.0),
+}
+
+
+def sample_label_case(case: str, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Continuous x and integer labels y with known I(X;Y) (:data:`LABEL_CASES`):
+    ``"x>0"``: x ~ N(0, 1) (n, 1), y = [x > 0] (I = H(Y) = ln 2); ``"x>0, 1% flipped"``:
+    the same label flipped with probability 0.01 independently of x (I = ln 2 - h(0.01));
+    ``"argmax of 4"``: x ~ N(0, I_4), y = argmax x (I = H(Y) = ln 4)."""
+    if case not in LABEL_CASES:
+        raise ValueError(f"case must be one of {sorted(LABEL_CASES)}, got {case!r}")
+    rng = np.random.default_rng(seed)
+    if case == "argmax of 4":
+        x = rng.standard_normal((n, 4))
+        return x, x.argmax(1).astype(np.int64)
+    x = rng.standard_normal((n, 1))
+    y = (x[:, 0] > 0).astype(np.int64)
+    if case == "x>0, 1% flipped":
+        y = np.where(rng.random(n) < 0.01, 1 - y, y)
+    return x, y
+
+
+def exact_critic_scores(x: torch.Tensor, y: torch.Tensor, mi: float) -> torch.Tensor:
+    """``(N, N)`` scores ``T*(x_i, y_j) = log p(y_j|x_i) / p(y_j)`` of the componentwise
+    correlated Gaussian pair with ``I = mi`` nats (the exact critic of eq. (39))."""
+    rho = rho_from_mi(mi, x.shape[1])
+    s2 = 1.0 - rho * rho
+    diff = y[None, :, :] - rho * x[:, None, :]
+    return (-0.5 * diff**2 / s2 - 0.5 * math.log(s2)).sum(-1) + 0.5 * (y**2).sum(-1)[None, :]
+
+
+def exact_critic_dv_sd(dim: int, mi: float, batch: int, *, n_batches: int = 4000, seed: int = 0) -> float:
+    """Per-batch sd of eq. (39) (all pairs i != j) with the exact critic: the floor that
+    issue 11 sets MINE's per-batch sd against (target: <= 1.1 x this, same batch size)."""
+    from .base import logmeanexp_offdiag
+
+    gen = torch.Generator().manual_seed(int(seed))
+    vals = []
+    for _ in range(n_batches):
+        x, y = sample_gaussian_pair(batch, dim, mi, generator=gen, dtype=torch.float64)
+        t = exact_critic_scores(x, y, mi)
+        vals.append(float(torch.diagonal(t).mean() - logmeanexp_offdiag(t)))
+    return float(np.std(vals))
