@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--burn-in", nargs=2, type=float, default=None, metavar=("STEPS", "FACTOR"),
                     help="critic estimators: learning-rate factor for the first STEPS steps (default per estimator; 0 1: off)")
     ap.add_argument("--shrink", type=float, default=None,
-                    help="critic estimators: report the bound of shrink * T (default 1)")
+                    help="critic estimators: report the bound of shrink * T (default: the estimator's, 1; NWJ 0.95)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--timing-only", action="store_true", help="only the time-per-step table")
     ap.add_argument("--categorical", nargs="*", type=int, default=None, metavar="STEPS",

@@ -44,18 +44,7 @@ class NWJ(CriticEstimator):
     trained critic itself. See docs/mi-estimators.md, "No silent NaN".
     """
 
-    def __init__(
-        self,
-        x_dim: int,
-        y_dim: int,
-        hidden: Sequence[int] = DEFAULT_CRITIC_HIDDEN,
-        embed: int = DEFAULT_EMBED,
-        form: str = "distance",
-        *,
-        shrink: float = NWJ_SHRINK,
-        **kwargs: float,
-    ) -> None:
-        super().__init__(x_dim, y_dim, hidden, embed, form, shrink=shrink, **kwargs)
+    default_shrink = NWJ_SHRINK
 
     def bound(self, scores: torch.Tensor, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
         val = torch.diagonal(scores).mean() - torch.exp(logmeanexp_offdiag(scores) - 1.0)

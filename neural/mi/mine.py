@@ -106,9 +106,10 @@ class CriticEstimator(WeightAveraged):
             a fresh estimator use ``burn_in_lr_factor`` times the learning rate
             (via :meth:`lr_scale`, applied by :func:`~neural.mi.base.fit`).
         shrink: the estimate is the bound of the critic ``shrink * T`` (training is
-            unchanged). Default 1 (0.95 for NWJ). A value below 1 trades bias for variance: the
-            bound's loss is second order in ``1 - shrink`` near the optimal critic, the
-            per-batch sd falls at first order (see docs/mi-estimators.md, "The sd
+            unchanged). ``None`` (default): the class's ``default_shrink``, 1 (0.95
+            for NWJ). A value below 1 trades bias for variance: the bound's loss is
+            second order in ``1 - shrink`` near the optimal critic, the per-batch sd
+            falls at first order (see docs/mi-estimators.md, "The sd
             floor"). ``shrink * T`` is a critic like any other, so the bounds stay bounds.
 
     The critic MLPs use SiLU units: smooth, they fit the quadratic log-ratios of
@@ -136,6 +137,8 @@ class CriticEstimator(WeightAveraged):
 
     kind = "lower bound"
     default_lr = 2.5e-4
+    #: ``shrink`` when none is given (subclasses may override; NWJ: 0.95)
+    default_shrink = 1.0
 
     def __init__(
         self,
@@ -148,9 +151,11 @@ class CriticEstimator(WeightAveraged):
         average: float = DEFAULT_AVERAGE,
         burn_in_steps: int = DEFAULT_BURN_IN[0],
         burn_in_lr_factor: float = DEFAULT_BURN_IN[1],
-        shrink: float = 1.0,
+        shrink: float | None = None,
     ) -> None:
         super().__init__()
+        if shrink is None:
+            shrink = self.default_shrink
         if not 0 < shrink <= 1:
             raise ValueError(f"shrink must be in (0, 1], got {shrink}")
         self.shrink = float(shrink)

@@ -348,6 +348,7 @@ def test_checkpoints_from_before_weight_averaging_load_with_a_message(cls, live)
 def test_nwj_reports_a_shrunk_critic_by_default():
     est = NWJ(2, 2)
     assert est.shrink == 0.95 and NWJ(2, 2, shrink=1.0).shrink == 1.0 and MINE(2, 2).shrink == 1.0
+    assert make_estimator("nwj", 2, 2, options={"shrink": 1.0}).shrink == 1.0
     xs, ys = next(gaussian_staircase_batches(2, 1.0, 64, seed=0))
     with torch.no_grad():
         t = est.critic_avg(xs, ys) * 0.95
