@@ -32,10 +32,13 @@ class Standardizer:
     """Per-dimension affine map ``(a - mean) / scale`` fitted on a training split.
 
     ``scale`` is the population standard deviation of each column of the training
-    split; a constant column gets scale 1 (it carries no information either way).
-    Fitting and applying happen in float64, so data at any scale (1e-6 or 1e6) maps
-    to the same standardised values up to rounding: estimates that use it are
-    invariant to affine rescaling of each dimension by construction.
+    split; a constant column (all values equal) gets scale 1 (it carries no
+    information either way; its sd is then rounding noise of the mean, which must not
+    be blown up to unit variance). Fitting and applying happen in float64, on columns
+    divided by their largest magnitude (so squares of values near 1e200 do not
+    overflow), so data at any scale maps to the same standardised values up to
+    rounding: estimates that use it are invariant to affine rescaling of each
+    dimension by construction.
     """
 
     mean: np.ndarray
@@ -44,9 +47,12 @@ class Standardizer:
     @classmethod
     def fit(cls, a: np.ndarray) -> Standardizer:
         a = np.asarray(a, dtype=np.float64)
-        mean = a.mean(0)
-        sd = a.std(0)
-        scale = np.where(sd > 0, sd, 1.0)
+        big = np.abs(a).max(0)
+        big = np.where(big > 0, big, 1.0)
+        mean = (a / big).mean(0) * big
+        sd = (a / big).std(0) * big
+        constant = a.max(0) == a.min(0)
+        scale = np.where(constant | ~(sd > 0), 1.0, sd)
         return cls(mean, scale)
 
     def __call__(self, a: np.ndarray) -> np.ndarray:

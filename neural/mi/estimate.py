@@ -157,10 +157,15 @@ def _prepare_side(
         assert codes is not None
         return np.eye(int(codes.max()) + 1, dtype=np.float32)[codes], None
     feats = arr.reshape(arr.shape[0], -1).astype(np.float64)
-    if not standardize:
-        return feats.astype(np.float32), None
-    st = Standardizer.fit(feats[train_idx])
-    return st(feats).astype(np.float32), st
+    st = Standardizer.fit(feats[train_idx]) if standardize else None
+    out = (feats if st is None else st(feats)).astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            f"{name}: values up to {np.abs(feats).max():.3g} do not fit the float32 network input"
+            + ("" if standardize else " (standardize=False)")
+            + "; rescale the data"
+        )
+    return out, st
 
 
 def estimate_mi(

@@ -104,6 +104,34 @@ def test_standardization_is_fitted_on_the_training_split_and_recorded():
     assert np.allclose(s(x[train]).mean(0), 0, atol=1e-12) and np.allclose(s(x[train]).std(0), 1)
 
 
+def test_standardizer_constant_columns_and_extreme_scales():
+    # a constant column whose float64 mean is off by an ulp (0.1, 0.3, 1e5 + 0.1) has sd ~1e-17,
+    # rounding noise: it must get scale 1 and map to ~0, not to +-1 (noise at unit variance)
+    for v in (0.1, 0.3, 1e5 + 0.1, 7.77):
+        a = np.full((480, 1), v)
+        s = Standardizer.fit(a)
+        assert s.scale[0] == 1.0 and np.abs(s(a)).max() < 1e-10 * v
+    # squares of 1e200 overflow and of 1e-200 underflow in a plain std: unit sd either way
+    r = np.random.default_rng(0).normal(size=(200, 2))
+    for k in (1e200, 1e-200, -3e5):
+        z = Standardizer.fit(k * r + 2 * k)(k * r + 2 * k)
+        np.testing.assert_allclose(z.std(0), 1.0, rtol=1e-12)
+        np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(Standardizer.fit(1e200 * r)(1e200 * r), Standardizer.fit(r)(r), rtol=1e-9, atol=1e-12)
+
+
+def test_estimate_mi_with_a_near_constant_column_and_out_of_float32_range():
+    x, y = _issue_pair(n=400)
+    kw = {"steps": 25, "seed": 0, "test_fraction": 0.25}
+    base = estimate_mi(x, y, "infonce", **kw).estimate
+    # a constant column is zeros after standardisation, whatever its value (0.1's mean is inexact)
+    exact = estimate_mi(np.c_[x, np.full(len(x), 4.0)], y, "infonce", **kw).estimate
+    assert estimate_mi(np.c_[x, np.full(len(x), 0.1)], y, "infonce", **kw).estimate == pytest.approx(exact, abs=1e-6)
+    assert estimate_mi(1e200 * x, y, "infonce", **kw).estimate == pytest.approx(base, abs=1e-3)
+    with pytest.raises(ValueError, match=r"x: values up to .* do not fit the float32"):
+        estimate_mi(1e200 * x, y, "infonce", standardize=False, **kw)
+
+
 def test_without_standardization_large_scales_are_never_silent():
     # the issue's failure (MINE -32.6, NWJ -3.9e4 at 1e3) comes back with standardize=False,
     # but is flagged and warned (or stops with an error if it becomes non-finite)
