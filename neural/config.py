@@ -148,6 +148,12 @@ class TrainConfig:
                     raise ValueError(f"{stage}.{name} must be a positive number, got {v!r}")
             if not isinstance(s.weight_decay, (int, float)) or s.weight_decay < 0:
                 raise ValueError(f"{stage}.weight_decay must be >= 0, got {s.weight_decay!r}")
+        if self.max_train_images is not None:  # stages skipped by *_from train nothing
+            used = [st for st in STAGES if {"classifier": self.classifier_from, "codec": self.codec_from}.get(st) is None]
+            for stage in used:
+                if getattr(self, stage).batch_size > self.max_train_images:
+                    raise ValueError(f"{stage}.batch_size={getattr(self, stage).batch_size} exceeds "
+                                     f"max_train_images={self.max_train_images}")
         if not _is_int(self.seed) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not _is_int(self.eval_every) or self.eval_every < 1:

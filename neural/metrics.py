@@ -16,6 +16,8 @@ The reconstruction is evaluated as the decoder outputs it (no clipping).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -45,8 +47,8 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 def psnr(x: torch.Tensor, x_hat: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
     """Per-image PSNR in dB, shape ``(B,)``, float64; ``+inf`` for a perfect reconstruction."""
     _check_pair(x, x_hat)
-    if data_range <= 0:
-        raise ValueError(f"data_range must be > 0, got {data_range}")
+    if not 0 < data_range < math.inf:
+        raise ValueError(f"data_range must be a positive finite number, got {data_range}")
     mse = ((x.double() - x_hat.double()) ** 2).flatten(1).mean(dim=1)
     return 10.0 * torch.log10(data_range**2 / mse)
 
@@ -61,8 +63,8 @@ def gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> torch
 def ssim(x: torch.Tensor, x_hat: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
     """Per-image SSIM, shape ``(B,)``, float64 (conventions in the module docstring)."""
     _check_pair(x, x_hat)
-    if data_range <= 0:
-        raise ValueError(f"data_range must be > 0, got {data_range}")
+    if not 0 < data_range < math.inf:
+        raise ValueError(f"data_range must be a positive finite number, got {data_range}")
     b, c, h, w = x.shape
     if h < SSIM_WINDOW or w < SSIM_WINDOW:
         raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, got {h}x{w}")

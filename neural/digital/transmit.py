@@ -96,8 +96,8 @@ class DigitalResult:
 def _check_images(images: torch.Tensor) -> None:
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a torch tensor (B, C, H, W), got {type(images).__name__}")
-    if images.dim() != 4 or images.shape[0] < 1 or images.shape[1] not in (1, 3):
-        raise ValueError(f"images must be (B, C, H, W) with B ≥ 1 and C in (1, 3), got shape {tuple(images.shape)}")
+    if images.dim() != 4 or images.shape[0] < 1 or images.shape[1] not in (1, 3) or min(images.shape[2:]) < 1:
+        raise ValueError(f"images must be (B, C, H, W) with B, H, W ≥ 1 and C in (1, 3), got shape {tuple(images.shape)}")
     if not torch.is_floating_point(images):
         raise TypeError(f"images must be floating point in [0, 1], got dtype {images.dtype}")
     if not bool(torch.isfinite(images).all()):

@@ -160,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
         check_dataset_files(cfg.dataset, cfg.data_dir)
         if args.jobs < 1:
             raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+        if args.threads_per_job is not None and args.threads_per_job < 1:
+            raise ValueError(f"--threads-per-job must be >= 1, got {args.threads_per_job}")
+        try:
+            os.makedirs(args.out, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"--out {args.out!r}: cannot create the directory ({exc.strerror})") from exc
+        if not os.access(args.out, os.W_OK | os.X_OK):
+            raise ValueError(f"--out {args.out!r}: directory is not writable")
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
     result = run_experiment(

@@ -139,7 +139,10 @@ def load_results(path: str) -> dict[str, Any]:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path} does not exist: run python -m neural.experiments SUBCOMMAND --out DIR first")
     with open(path, encoding="utf-8") as f:
-        doc = json.load(f)
+        try:
+            doc = json.load(f)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(doc, dict) or "rows" not in doc or "provenance" not in doc:
         raise ValueError(f"{path} is not an experiment results file (needs 'rows' and 'provenance')")
     return {"rows": [normalise_row(r) for r in doc["rows"]], "provenance": doc["provenance"], "path": path}

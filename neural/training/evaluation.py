@@ -84,7 +84,11 @@ def evaluate_shard(
             meters["ce"].update(F.cross_entropy(logits.double(), y, reduction="none"))
     if shard.world > 1:
         meters.sync()
-    return meters.compute()
+    out = meters.compute()
+    bad = [k for k, v in out.items() if math.isnan(v)]
+    if bad:  # a diverged network (NaN weights or outputs): no NaN goes into a result
+        raise FloatingPointError(f"evaluation gave NaN for {bad}: the network's outputs are not finite")
+    return out
 
 
 def evaluate_system(

@@ -7,13 +7,12 @@ beside it when there is one) and identified by its SHA-256.
 """
 from __future__ import annotations
 
-import json
 import os
 
 import torch
 from torch import nn
 
-from neural.config import TrainConfig, config_from_dict
+from neural.config import TrainConfig, config_from_dict, load_config_file
 from neural.training.distributed import resolve_device
 from neural.training.files import load_weights, sha256_file
 from neural.training.result import LoadedRun, beta_label
@@ -44,8 +43,7 @@ def read_run_config(run_dir: str) -> TrainConfig:
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{run_dir!r} holds no config.json: not a run directory of neural.train")
-    with open(path, encoding="utf-8") as f:
-        return config_from_dict(json.load(f))
+    return config_from_dict(load_config_file(path))
 
 
 def load_module_weights(module: nn.Module, path: str, what: str, config: TrainConfig | None = None,
@@ -96,8 +94,7 @@ def load_run(run_dir: str | os.PathLike, *, device: str | torch.device = "cpu",
     dev = resolve_device(device)
     results: dict = {}
     if os.path.isfile(os.path.join(run_dir, "results.json")):
-        with open(os.path.join(run_dir, "results.json"), encoding="utf-8") as f:
-            results = json.load(f)
+        results = load_config_file(os.path.join(run_dir, "results.json"))  # any JSON object, checked
     sha: dict[str, str] = {}
 
     def fill(module: nn.Module, name: str, what: str) -> nn.Module:

@@ -164,6 +164,7 @@ def test_invalid_arguments(digits, kwargs, err, match):
 @pytest.mark.parametrize("images, err, match", [
     (torch.rand(3, 32, 32), ValueError, r"\(B, C, H, W\)"),
     (torch.rand(1, 2, 32, 32), ValueError, "C in"),
+    (torch.rand(1, 3, 0, 32), ValueError, "H, W ≥ 1"),
     (torch.full((1, 3, 32, 32), 1.5), ValueError, r"in \[0, 1\]"),
     (torch.full((1, 3, 32, 32), float("nan")), ValueError, "NaN"),
     (torch.zeros(1, 3, 32, 32, dtype=torch.uint8), TypeError, "floating point"),

@@ -37,6 +37,7 @@ def test_overrides_parse_as_json_with_stage_sections():
     (["bpp", "--out", "x", "--override", "nonsense=1"], "unknown configuration key 'nonsense'"),
     (["bpp", "--out", "x", "--preset", "paper"], "needs data_dir"),
     (["bpp", "--out", "x", "--jobs", "0"], "--jobs must be >= 1"),
+    (["bpp", "--out", "x", "--threads-per-job", "0"], "--threads-per-job must be >= 1"),
     (["visual", "--out", "x", "--images", "0"], "visual_images must be a positive integer"),
 ])
 def test_bad_arguments_are_refused_with_the_reason(argv, message, capsys, tmp_path):
@@ -45,6 +46,14 @@ def test_bad_arguments_are_refused_with_the_reason(argv, message, capsys, tmp_pa
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_out_that_cannot_be_created_is_refused(capsys, tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit) as exc:
+        main(["bpp", "--out", str(tmp_path / "file" / "out"), "--methods", "jpeg"])
+    assert exc.value.code == 2
+    assert "cannot create the directory" in capsys.readouterr().err
 
 
 def test_cli_options_reach_the_spec():

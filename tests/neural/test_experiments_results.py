@@ -83,6 +83,12 @@ def test_results_files_round_trip_and_pandas_reads_csv(tmp_path):
     assert back["rows"][1]["accuracy"] == 0.8
 
 
+def test_load_results_names_a_corrupt_file(tmp_path):
+    (tmp_path / "results.json").write_text("{bad")
+    with pytest.raises(ValueError, match=r"results.json is not valid JSON"):
+        load_results(str(tmp_path))
+
+
 def test_rows_are_checked():
     with pytest.raises(ValueError, match="unknown row field"):
         normalise_row(_row(extra=1))

@@ -122,6 +122,11 @@ def test_config_validation_and_bpp():
         make_config("paper")
     with pytest.raises(ValueError, match="unknown configuration key 'bata'"):
         make_config("quick", overrides={"bata": 1})
+    with pytest.raises(ValueError, match="classifier.batch_size=32 exceeds max_train_images=8"):
+        make_config("quick", overrides={"max_train_images": 8})
+    # a stage skipped by classifier_from trains nothing: its batch size is not checked
+    assert make_config("quick", overrides={"max_train_images": 8, "classifier_from": "x", "codec": {"batch_size": 8},
+                                           "tosc": {"batch_size": 8}}).max_train_images == 8
     with pytest.raises(ValueError, match="codec.epochs"):
         make_config("quick", overrides={"codec": {"epochs": 0}})
     with pytest.raises(ValueError, match="beta"):

@@ -91,3 +91,26 @@ def test_metric_collection_sync_across_two_processes(tmp_path):
     for r in range(2):
         got = torch.load(tmp_path / f"{r}.pt", weights_only=True)
         assert got == {"a": pytest.approx(1 / 3, rel=1e-15), "b": pytest.approx(0.5, rel=1e-15)}
+
+
+@pytest.mark.parametrize("data_range", [0.0, -1.0, float("nan"), float("inf")])
+def test_psnr_and_ssim_refuse_a_bad_data_range(data_range):
+    x = torch.rand(1, 1, 11, 11)
+    for f in (psnr, ssim):
+        with pytest.raises(ValueError, match="data_range must be a positive finite number"):
+            f(x, x * 0.5, data_range=data_range)
+
+
+def test_evaluate_system_refuses_nan_outputs():
+    from torch import nn
+
+    from neural.data.datasets import ImageDataset
+    from neural.training import evaluate_system
+
+    class Diverged(nn.Module):  # a system whose reconstruction is NaN (e.g. NaN weights)
+        def forward(self, x, snr_db, generator=None):
+            return torch.full_like(x, float("nan")), torch.zeros(x.shape[0], 2)
+
+    data = ImageDataset(torch.rand(4, 1, 16, 16), torch.zeros(4, dtype=torch.int64), 2, "toy")
+    with pytest.raises(FloatingPointError, match="NaN for.*psnr"):
+        evaluate_system(Diverged(), data, snr_db=0.0, batch_size=2)

@@ -76,6 +76,15 @@ def test_load_run_round_trip(base_run, test_set):
         evaluate_system(run.system(1.0), test_set, snr_db=float("nan"))
 
 
+def test_load_run_refuses_a_garbage_config_json(tmp_path):
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="config.json' is not valid JSON"):
+        load_run(tmp_path)
+    (tmp_path / "config.json").write_text("[1]")
+    with pytest.raises(ValueError, match="must hold a JSON object"):
+        load_run(tmp_path)
+
+
 def test_checkpoint_loads_with_weights_only(base_run):
     state = torch.load(base_run[0] / "checkpoint.pt", weights_only=True)
     assert state["format"] == 2 and state["stage"] == 3 and isinstance(state["rng"]["numpy"]["key"], torch.Tensor)
