@@ -47,6 +47,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ._validation import check_base, check_int, check_positive, unit_name
+from .measures import _entropy_nats
 from .solver import ConvergenceWarning, SemanticRDResult, semantic_rd
 from .sources import check_source_arrays
 
@@ -1144,8 +1145,7 @@ def _solve_target(problem: _Problem, beta: float, quantity: str, target: float, 
     unit = unit_name(problem.base)
     if quantity == "rate":
         # I(X;X̂) <= min(H(X), log |X̂|): the reachable rates (approached as λ → 0, ∞)
-        nz = problem.p_x[problem.p_x > 0]
-        top = min(float(-np.dot(nz, np.log(nz))), math.log(problem.d_rd.shape[1]))
+        top = min(_entropy_nats(problem.p_x), math.log(problem.d_rd.shape[1]))
         top /= math.log(problem.base)
         if not 0 <= target <= top:
             raise ValueError(f"target rate {target:g} {unit} is not reachable: rates lie between "

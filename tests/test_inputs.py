@@ -73,3 +73,10 @@ def test_numbers_as_strings():
         semantic_rd(px, pyx, d, beta=1.0, lam=0.5, max_iter="many")
     with pytest.raises(TypeError, match="lam must be a real number"):
         semantic_rd(px, pyx, d, beta=1.0, lam="half")
+
+
+def test_complex_input_is_refused_not_cast():
+    px, pyx, d = [0.5, 0.5], np.eye(2), 1 - np.eye(2)
+    for bad in (np.array([0.5 + 0j, 0.5]), [0.5 + 0j, 0.5]):
+        with pytest.raises(TypeError, match="p_x must be an array of real numbers"):
+            semantic_rd(bad, pyx, d, beta=1.0, lam=0.5)
