@@ -354,8 +354,8 @@ def semantic_rd(
             px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter, log_base, callback,
             accel, restarts=restarts, seed=seed, first=_start_name(init, seed),
             executor=executor, solve=_solve, warmup=_accel.WARMUP)
-    if not res.converged and res.message.find("reached max_iter") >= 0:
-        warnings.warn(f"semantic_rd: the best start {res.message} (residual "
+    if not res.converged and "reached max_iter" in res.message:
+        warnings.warn(f"semantic_rd: {res.message} (residual "
                       f"{res.residual:.3g}); the result is not converged", ConvergenceWarning,
                       stacklevel=2)
     return res
