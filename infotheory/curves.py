@@ -46,7 +46,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ._validation import check_base, check_int, check_positive, unit_name
+from ._validation import as_float_array, check_base, check_int, check_positive, unit_name
 from .measures import _entropy_nats
 from .solver import ConvergenceWarning, SemanticRDResult, semantic_rd
 from .sources import check_source_arrays
@@ -618,11 +618,9 @@ def default_lam_range(p_x: object, p_y_given_x: object, d_rd: object, *, beta: f
 def _resolve_lams(problem: _Problem, lams: object | None, n_points: int,
                   lam_range: tuple[float, float] | None) -> np.ndarray:
     if lams is not None:
-        arr = np.asarray(lams, dtype=np.float64).ravel()
-        if arr.size == 0:
-            raise ValueError("lams is empty")
-        if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-            raise ValueError("lams must be finite and > 0")
+        arr = as_float_array(lams, "lams").ravel()  # finite, non-empty, real
+        if np.any(arr <= 0):
+            raise ValueError(f"lams must be > 0, got {float(arr.min()):g}")
         if np.unique(arr).size != arr.size:
             raise ValueError("lams contains duplicates")
         return np.sort(arr)[::-1]
