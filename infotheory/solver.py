@@ -34,13 +34,13 @@ from . import search as _search
 from ._logdomain import log_likelihood as _log_likelihood
 from ._logdomain import safe_log as _log
 from ._validation import (
+    as_float_array,
     check_base,
     check_conditional,
     check_distribution,
     check_int,
     check_positive,
 )
-from .sources import check_source_arrays
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -468,8 +468,15 @@ def evaluate_encoder(
 
 
 def _check_problem(p_x, p_y_given_x, d_rd):
-    # the one check of a problem's arrays (d_RD >= 0 included, DESIGN §1)
-    return check_source_arrays(p_x, p_y_given_x, d_rd)
+    px = check_distribution(p_x, "p_x", ndim=1)
+    pyx = check_conditional(p_y_given_x, "p_y_given_x")
+    d = as_float_array(d_rd, "d_rd", ndim=2)
+    n = px.shape[0]
+    if pyx.shape[0] != n:
+        raise ValueError(f"p_y_given_x must have n = {n} rows (one per source symbol), got {pyx.shape[0]}")
+    if d.shape[0] != n:
+        raise ValueError(f"d_rd must have n = {n} rows (one per source symbol), got shape {d.shape}")
+    return px, pyx, d
 
 
 def _dead_log_c(px, dl, log_mu, q_prev, log_c) -> None:

@@ -425,12 +425,10 @@ def check_source_arrays(p_x: object, p_y_given_x: object, d_rd: object) -> tuple
     px = check_distribution(p_x, "p_x", ndim=1)
     py = check_conditional(p_y_given_x, "p_y_given_x")
     d = as_float_array(d_rd, "d_rd", ndim=2)
-    n = px.shape[0]
-    if py.shape[0] != n:
-        raise ValueError(f"p_y_given_x must have n = {n} rows (one per source symbol), got shape "
-                         f"{py.shape}")
-    if d.shape[0] != n:
-        raise ValueError(f"d_rd must have n = {n} rows (one per source symbol), got shape {d.shape}")
+    if py.shape[0] != px.shape[0]:
+        raise ValueError(f"p_y_given_x must have {px.shape[0]} rows like p_x, got shape {py.shape}")
+    if d.shape[0] != px.shape[0]:
+        raise ValueError(f"d_rd must have {px.shape[0]} rows like p_x, got shape {d.shape}")
     if np.any(d < 0):
         raise ValueError(f"d_rd has negative entries (min {d.min():.3g})")
     return px, py, d

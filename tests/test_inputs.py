@@ -88,9 +88,3 @@ def test_curve_lams_errors_name_the_problem():
                       ([], "lams is empty"), ([0.5 + 1j], "lams must be an array of real numbers")):
         with pytest.raises((ValueError, TypeError), match=msg):
             semantic_rd_curve(px, pyx, d, beta=0, lams=lams)
-
-
-def test_negative_distortion_is_refused_by_the_solver():
-    # d_RD >= 0 (DESIGN §1), checked as in sources.check_source_arrays
-    with pytest.raises(ValueError, match="d_rd has negative entries"):
-        semantic_rd([0.5, 0.5], np.eye(2), -np.eye(2), beta=1.0, lam=0.5)
