@@ -57,6 +57,8 @@ def _as_float(a: object, name: str, ndim: int | None) -> tuple[np.ndarray, np.dt
     """``(float64 array, dtype of the input)`` (:func:`as_float_array`)."""
     try:
         native = _native(a)
+        if native.dtype.kind == "c":  # astype would drop the imaginary part (a warning only)
+            raise TypeError(f"complex dtype {native.dtype}")
         arr = native.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers ({exc})") from None

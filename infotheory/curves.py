@@ -46,7 +46,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ._validation import check_base, check_int, check_positive, unit_name
+from ._validation import as_float_array, check_base, check_int, check_positive, unit_name
+from .measures import _entropy_nats
 from .solver import ConvergenceWarning, SemanticRDResult, semantic_rd
 from .sources import check_source_arrays
 
@@ -617,11 +618,9 @@ def default_lam_range(p_x: object, p_y_given_x: object, d_rd: object, *, beta: f
 def _resolve_lams(problem: _Problem, lams: object | None, n_points: int,
                   lam_range: tuple[float, float] | None) -> np.ndarray:
     if lams is not None:
-        arr = np.asarray(lams, dtype=np.float64).ravel()
-        if arr.size == 0:
-            raise ValueError("lams is empty")
-        if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-            raise ValueError("lams must be finite and > 0")
+        arr = as_float_array(lams, "lams").ravel()  # finite, non-empty, real
+        if np.any(arr <= 0):
+            raise ValueError(f"lams must be > 0, got {float(arr.min()):g}")
         if np.unique(arr).size != arr.size:
             raise ValueError("lams contains duplicates")
         return np.sort(arr)[::-1]
@@ -1144,8 +1143,7 @@ def _solve_target(problem: _Problem, beta: float, quantity: str, target: float, 
     unit = unit_name(problem.base)
     if quantity == "rate":
         # I(X;X̂) <= min(H(X), log |X̂|): the reachable rates (approached as λ → 0, ∞)
-        nz = problem.p_x[problem.p_x > 0]
-        top = min(float(-np.dot(nz, np.log(nz))), math.log(problem.d_rd.shape[1]))
+        top = min(_entropy_nats(problem.p_x), math.log(problem.d_rd.shape[1]))
         top /= math.log(problem.base)
         if not 0 <= target <= top:
             raise ValueError(f"target rate {target:g} {unit} is not reachable: rates lie between "

@@ -477,6 +477,11 @@ def hard_local_search(p_x, p_y_given_x, dl, coef, assign, max_sweeps):
             joint[assign[x], y] += p_x[x] * p_y_given_x[x, y]
     sx = np.empty(m + 1)
     zero = np.zeros(m + 1)
+    # each cluster's current term, kept up to date (recomputing it for every candidate
+    # move and pair doubled the work of both loops)
+    term = np.empty(k)
+    for c in range(k):
+        term[c] = _cluster_term(q[c], joint[c], coef, zero, 0.0)
     sweeps = 0
     for sweeps in range(1, max_sweeps + 1):
         improved = False
@@ -487,13 +492,12 @@ def hard_local_search(p_x, p_y_given_x, dl, coef, assign, max_sweeps):
             for y in range(m):
                 sx[y + 1] = p_x[x] * p_y_given_x[x, y]
             c0 = assign[x]
-            out = (_cluster_term(q[c0], joint[c0], coef, sx, -1.0)
-                   - _cluster_term(q[c0], joint[c0], coef, zero, 0.0) - p_x[x] * dl[x, c0])
+            out = _cluster_term(q[c0], joint[c0], coef, sx, -1.0) - term[c0] - p_x[x] * dl[x, c0]
             best, bc = -1e-13 * (1.0 + abs(out)), c0
             for c in range(k):
                 if c != c0:
-                    delta = (out + _cluster_term(q[c], joint[c], coef, sx, 1.0)
-                             - _cluster_term(q[c], joint[c], coef, zero, 0.0) + p_x[x] * dl[x, c])
+                    delta = (out + _cluster_term(q[c], joint[c], coef, sx, 1.0) - term[c]
+                             + p_x[x] * dl[x, c])
                     if delta < best:
                         best, bc = delta, c
             if bc != c0:
@@ -502,6 +506,8 @@ def hard_local_search(p_x, p_y_given_x, dl, coef, assign, max_sweeps):
                 for y in range(m):
                     joint[c0, y] -= sx[y + 1]
                     joint[bc, y] += sx[y + 1]
+                term[c0] = _cluster_term(q[c0], joint[c0], coef, zero, 0.0)
+                term[bc] = _cluster_term(q[bc], joint[bc], coef, zero, 0.0)
                 assign[x] = bc
                 improved = True
         for x in range(n):
@@ -513,10 +519,8 @@ def hard_local_search(p_x, p_y_given_x, dl, coef, assign, max_sweeps):
                 sx[0] = p_x[z] - p_x[x]
                 for y in range(m):
                     sx[y + 1] = p_x[z] * p_y_given_x[z, y] - p_x[x] * p_y_given_x[x, y]
-                delta = (_cluster_term(q[a], joint[a], coef, sx, 1.0)
-                         - _cluster_term(q[a], joint[a], coef, zero, 0.0)
-                         + _cluster_term(q[b], joint[b], coef, sx, -1.0)
-                         - _cluster_term(q[b], joint[b], coef, zero, 0.0)
+                delta = (_cluster_term(q[a], joint[a], coef, sx, 1.0) - term[a]
+                         + _cluster_term(q[b], joint[b], coef, sx, -1.0) - term[b]
                          + p_x[x] * (dl[x, b] - dl[x, a]) + p_x[z] * (dl[z, a] - dl[z, b]))
                 if delta < -1e-13:
                     q[a] += sx[0]
@@ -524,6 +528,8 @@ def hard_local_search(p_x, p_y_given_x, dl, coef, assign, max_sweeps):
                     for y in range(m):
                         joint[a, y] += sx[y + 1]
                         joint[b, y] -= sx[y + 1]
+                    term[a] = _cluster_term(q[a], joint[a], coef, zero, 0.0)
+                    term[b] = _cluster_term(q[b], joint[b], coef, zero, 0.0)
                     assign[x], assign[z] = b, a
                     improved = True
         if not improved:

@@ -8,7 +8,6 @@ default (the curve's ``base``), distortions in units of ``d_RD``.
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any, Callable, Sequence
 
@@ -16,13 +15,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ._validation import unit_name
 from .curves import Curve
 
 __all__ = ["plot_curve", "plot_information_plane", "plot_beta_family", "save_figure", "new_figure"]
-
-
-def _unit(base: float) -> str:
-    return {2.0: "bits", math.e: "nats"}.get(float(base), f"log{base:g} units")
 
 
 def new_figure(ncols: int = 1, *, width: float = 4.6, height: float = 3.6) -> tuple[Figure, list[Any]]:
@@ -88,7 +84,7 @@ def plot_curve(
         grid = np.linspace(max(float(np.nanmin(allx)), 1e-12), float(np.nanmax(allx)), 400)
         ax.plot(grid, closed_form(grid, base=base), "k--", lw=1, label="closed form")
     ax.set_xlabel({"distortion": "distortion D_S", "distortion_rd": "D_RD"}.get(x, x))
-    ax.set_ylabel(f"rate I(X;X̂) [{_unit(base)}]" if y == "rate" else y)
+    ax.set_ylabel(f"rate I(X;X̂) [{unit_name(base)}]" if y == "rate" else y)
     if title:
         ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
@@ -114,7 +110,7 @@ def plot_information_plane(curves: Curve | Sequence[Curve], *, ax: Any = None,
             j = int(np.argmin(np.abs(np.log(c.lam / t.critical))))
             ax.plot(c.rate[j], c.relevance[j], "*", ms=11, color="crimson",
                     label="phase transition" if (i == 0 and t is c.transitions[0]) else None)
-    u = _unit(cs[0].base)
+    u = unit_name(cs[0].base)
     ax.set_xlabel(f"I(X;X̂) [{u}]")
     ax.set_ylabel(f"I(X̂;Y) [{u}]")
     if title:
@@ -137,7 +133,7 @@ def plot_beta_family(curve: Curve, *, axes: Sequence[Any] | None = None, title: 
     xb = np.where(b > 0, b, np.nan)
     a0, a1 = axes[0], axes[1]
     for ax, yv, lab in ((a0, curve.distortion_rd, "D_RD"),
-                        (a1, curve.relevance, f"I(X̂;Y) [{_unit(curve.base)}]")):
+                        (a1, curve.relevance, f"I(X̂;Y) [{unit_name(curve.base)}]")):
         ax.plot(xb, yv, "o-", ms=3, lw=1)
         if b[0] == 0:
             ax.axhline(yv[0], ls=":", color="gray", lw=1, label="β = 0 (RD)")

@@ -288,8 +288,8 @@ def semantic_rd(
         the lowest ``F`` is returned, and ``starts``, ``starts_at_best``,
         ``objective_spread``, ``start`` and ``message`` say how sure it is. ``0``:
         the single start ``init`` only. ``None`` (default): 0 at ``β = 0``
-        (convex: every start reaches the certified optimum), ``search.DEFAULT_RESTARTS``
-        (4) for ``β > 0``. The answer is never above the ``restarts=0`` answer.
+        (convex: every start reaches the certified optimum) and for ``k = 1`` (one
+        encoder exists), ``search.DEFAULT_RESTARTS`` (4) otherwise. The answer is never above the ``restarts=0`` answer.
     executor : concurrent.futures.Executor, optional
         Runs the independent starts (e.g. a process pool or a ``dask.distributed``
         client); default: one after the other in this process.
@@ -336,7 +336,8 @@ def semantic_rd(
         raise ValueError(f"accelerate must be 'auto', True or False, got {accelerate!r}")
     accel = accelerate == "auto" or bool(accelerate)
     if restarts is None:
-        restarts = 0 if beta == 0 else _search.DEFAULT_RESTARTS
+        # one reproduction symbol: a single encoder exists, every start returns it
+        restarts = 0 if beta == 0 or k == 1 else _search.DEFAULT_RESTARTS
     restarts = check_int(restarts, "restarts", minimum=0)
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(f"executor must be a concurrent.futures.Executor, got "
@@ -354,8 +355,8 @@ def semantic_rd(
             px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter, log_base, callback,
             accel, restarts=restarts, seed=seed, first=_start_name(init, seed),
             executor=executor, solve=_solve, warmup=_accel.WARMUP)
-    if not res.converged and res.message.find("reached max_iter") >= 0:
-        warnings.warn(f"semantic_rd: the best start {res.message} (residual "
+    if not res.converged and "reached max_iter" in res.message:
+        warnings.warn(f"semantic_rd: {res.message} (residual "
                       f"{res.residual:.3g}); the result is not converged", ConvergenceWarning,
                       stacklevel=2)
     return res

@@ -73,6 +73,7 @@ def test_restarts_and_message():
     assert f"best of 9 starts (from {res.start})" in res.message
     assert f"{res.starts_at_best} of them reached it" in res.message
     assert semantic_rd(px, pyx, d, beta=0, lam=0.1).starts == 1  # convex: one start
+    assert semantic_rd(px, pyx, d[:, :1], beta=1, lam=0.1).starts == 1  # k = 1: one encoder
     with pytest.raises(ValueError, match="restarts must be >= 0"):
         semantic_rd(px, pyx, d, beta=1, lam=0.1, restarts=-1)
     with pytest.raises(TypeError, match="executor must be"):

@@ -73,3 +73,18 @@ def test_numbers_as_strings():
         semantic_rd(px, pyx, d, beta=1.0, lam=0.5, max_iter="many")
     with pytest.raises(TypeError, match="lam must be a real number"):
         semantic_rd(px, pyx, d, beta=1.0, lam="half")
+
+
+def test_complex_input_is_refused_not_cast():
+    px, pyx, d = [0.5, 0.5], np.eye(2), 1 - np.eye(2)
+    for bad in (np.array([0.5 + 0j, 0.5]), [0.5 + 0j, 0.5]):
+        with pytest.raises(TypeError, match="p_x must be an array of real numbers"):
+            semantic_rd(bad, pyx, d, beta=1.0, lam=0.5)
+
+
+def test_curve_lams_errors_name_the_problem():
+    px, pyx, d = [0.5, 0.5], np.eye(2), 1 - np.eye(2)
+    for lams, msg in (([0.5, -1.0], r"lams must be > 0, got -1"), ([0.5, np.nan], "lams contains NaN"),
+                      ([], "lams is empty"), ([0.5 + 1j], "lams must be an array of real numbers")):
+        with pytest.raises((ValueError, TypeError), match=msg):
+            semantic_rd_curve(px, pyx, d, beta=0, lams=lams)
