@@ -57,18 +57,28 @@ def ib_heavy(rng):
     return px, pyx, d, beta, lam, int(rng.integers(100))
 
 
-RUNS = [("small", small, 0, 300), ("small", small, 1, 300), ("medium", medium, 3, 80),
-        ("medium", medium, 4, 80), ("ib-heavy", ib_heavy, 10, 150), ("ib-heavy", ib_heavy, 11, 150),
-        ("ib-heavy", ib_heavy, 12, 150)]
+RUNS = [
+    ("small", small, 0, 300),
+    ("small", small, 1, 300),
+    ("medium", medium, 3, 80),
+    ("medium", medium, 4, 80),
+    ("ib-heavy", ib_heavy, 10, 150),
+    ("ib-heavy", ib_heavy, 11, 150),
+    ("ib-heavy", ib_heavy, 12, 150),
+]
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--cap", type=int, default=200_000, help="max plain iterations")
     a = ap.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    print("| family (seed) | problems | same (1e-9 bits) | acc lower | acc higher | plain capped "
-          "| plain it | acc it | plain s | acc s |\n|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| family (seed) | problems | same (1e-9 bits) | acc lower | acc higher | plain capped "
+        "| plain it | acc it | plain s | acc s |\n|---|---|---|---|---|---|---|---|---|---|"
+    )
     for name, gen, seed, count in RUNS:
         rng = np.random.default_rng(seed)
         same = lower = higher = capped = 0
@@ -92,8 +102,11 @@ def main(argv=None) -> None:
             else:
                 lower, higher = lower + (df < 0), higher + (df > 0)
                 odd.append(f"#{i}: {df:+.2e}{'' if p.converged else ' (plain capped)'}")
-        print(f"| {name} ({seed}) | {count} | {same} | {lower} | {higher} | {capped} | {it_p} | {it_a} | "
-              f"{t_p:.1f} | {t_a:.1f} |", flush=True)
+        print(
+            f"| {name} ({seed}) | {count} | {same} | {lower} | {higher} | {capped} | {it_p} | {it_a} | "
+            f"{t_p:.1f} | {t_a:.1f} |",
+            flush=True,
+        )
         for o in odd:
             print(f"|   {o} bits |||||||||", flush=True)
 

@@ -53,18 +53,30 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--lam-min", type=float, default=0.003)
     ap.add_argument("--lam-max", type=float, default=0.15)
-    ap.add_argument("--max-iter", type=int, default=600, help="iteration cap per solve (cold starts hit it)")
+    ap.add_argument(
+        "--max-iter", type=int, default=600, help="iteration cap per solve (cold starts hit it)"
+    )
     ap.add_argument("--tol", type=float, default=1e-8, help="solver tol (and gap_tol at beta = 0)")
     ap.add_argument("--skip-parallel", action="store_true")
     args = ap.parse_args()
 
     p_x, p_y, d = ring_source(args.n)
-    kw = dict(beta=args.beta, n_points=args.points, lam_range=(args.lam_min, args.lam_max),
-              max_iter=args.max_iter, tol=args.tol, progress=False)
-    print(f"# bench_curves: n = k = {args.n}, |Y| = {p_y.shape[1]}, beta = {args.beta}, "
-          f"{args.points} points, lam in [{args.lam_min}, {args.lam_max}], max_iter {args.max_iter}, tol {args.tol}")
-    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs visible, "
-          f"Python {platform.python_version()}, NumPy {np.__version__}")
+    kw = dict(
+        beta=args.beta,
+        n_points=args.points,
+        lam_range=(args.lam_min, args.lam_max),
+        max_iter=args.max_iter,
+        tol=args.tol,
+        progress=False,
+    )
+    print(
+        f"# bench_curves: n = k = {args.n}, |Y| = {p_y.shape[1]}, beta = {args.beta}, "
+        f"{args.points} points, lam in [{args.lam_min}, {args.lam_max}], max_iter {args.max_iter}, tol {args.tol}"
+    )
+    print(
+        f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs visible, "
+        f"Python {platform.python_version()}, NumPy {np.__version__}"
+    )
     # compile the Numba kernels outside the timings
     semantic_rd_curve(p_x, p_y, d, beta=args.beta, lams=[1.0, 0.5], max_iter=60)
     semantic_rd_curve(p_x, p_y, d, beta=args.beta, lams=[1.0, 0.5], max_iter=60, accelerate=False)
@@ -74,8 +86,12 @@ def main() -> None:
         variants = [("warm, serial", dict(warm=True)), ("cold, serial", dict(warm=False))]
         if accel == "auto" and not args.skip_parallel and args.jobs > 1:
             if args.beta == 0:
-                variants.append((f"warm, {args.jobs} chains in {args.jobs} processes",
-                                 dict(warm=True, n_jobs=args.jobs)))
+                variants.append(
+                    (
+                        f"warm, {args.jobs} chains in {args.jobs} processes",
+                        dict(warm=True, n_jobs=args.jobs),
+                    )
+                )
             variants.append((f"cold, {args.jobs} processes", dict(warm=False, n_jobs=args.jobs)))
         rows, curves = [], {}
         for label, extra in variants:
@@ -84,25 +100,47 @@ def main() -> None:
             dt = time.perf_counter() - t0
             curves[label] = c
             rows.append((label, c.total_iterations, dt))
-            print(f"{label:<34} iterations {c.total_iterations:>9d}   wall {dt:8.2f} s   "
-                  f"converged {int(c.converged.sum())}/{len(c)}", flush=True)
+            print(
+                f"{label:<34} iterations {c.total_iterations:>9d}   wall {dt:8.2f} s   "
+                f"converged {int(c.converged.sum())}/{len(c)}",
+                flush=True,
+            )
         w, cold = curves["warm, serial"], curves["cold, serial"]
         both = w.converged & cold.converged
-        print(f"# warm starts: {cold.total_iterations / w.total_iterations:.2f}x fewer iterations than cold, "
-              f"wall {rows[1][2] / rows[0][2]:.2f}x faster")
+        print(
+            f"# warm starts: {cold.total_iterations / w.total_iterations:.2f}x fewer iterations than cold, "
+            f"wall {rows[1][2] / rows[0][2]:.2f}x faster"
+        )
         diff = np.max(np.abs(w.rate - cold.rate)[both]) if both.any() else float("nan")
-        print(f"# max |rate_warm - rate_cold| over the {int(both.sum())} points both converged: {diff:.2e} bits")
+        print(
+            f"# max |rate_warm - rate_cold| over the {int(both.sum())} points both converged: {diff:.2e} bits"
+        )
         for label, iters, dt in rows[2:]:
             ref = rows[0] if label.startswith("warm") else rows[1]
-            print(f"# {label}: {ref[2] / dt:.2f}x the speed of serial ({iters} vs {ref[1]} iterations)")
+            print(
+                f"# {label}: {ref[2] / dt:.2f}x the speed of serial ({iters} vs {ref[1]} iterations)"
+            )
         for warm in (True, False):
             t0 = time.perf_counter()
-            tr = solve_for_rate(p_x, p_y, d, beta=args.beta, rate=4.0, atol=1e-6, warm=warm,
-                                max_iter=args.max_iter, tol=args.tol, accelerate=accel)
+            tr = solve_for_rate(
+                p_x,
+                p_y,
+                d,
+                beta=args.beta,
+                rate=4.0,
+                atol=1e-6,
+                warm=warm,
+                max_iter=args.max_iter,
+                tol=args.tol,
+                accelerate=accel,
+            )
             dt = time.perf_counter() - t0
-            print(f"target rate 4 bits, {'warm' if warm else 'cold'}: lambda = {tr.lam:.8g}, "
-                  f"rate {tr.value:.8f}, {tr.evaluations} evaluations, {tr.total_iterations} iterations, "
-                  f"{dt:.2f} s", flush=True)
+            print(
+                f"target rate 4 bits, {'warm' if warm else 'cold'}: lambda = {tr.lam:.8g}, "
+                f"rate {tr.value:.8f}, {tr.evaluations} evaluations, {tr.total_iterations} iterations, "
+                f"{dt:.2f} s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

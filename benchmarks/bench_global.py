@@ -60,9 +60,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=2026, help="seed of the problem family")
     ap.add_argument("--count", type=int, default=120)
-    ap.add_argument("--restarts", nargs="+", default=["default"],
-                    help="restarts values to measure ('default' = the default call)")
-    ap.add_argument("--tie", type=float, default=1e-6, help="F differences below this (bits) are ties")
+    ap.add_argument(
+        "--restarts",
+        nargs="+",
+        default=["default"],
+        help="restarts values to measure ('default' = the default call)",
+    )
+    ap.add_argument(
+        "--tie", type=float, default=1e-6, help="F differences below this (bits) are ties"
+    )
     ap.add_argument("--repeat", type=int, default=3, help="timings: minimum of this many runs")
     a = ap.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -75,20 +81,24 @@ def main(argv: list[str] | None = None) -> dict:
         fs = [semantic_rd(px, pyx, d, seed=s, **kw).objective for s in range(1, 31)]
         fs.append(semantic_rd(px, pyx, d, init="uniform", **kw).objective)
         ref.append(min(fs))
-    print(f"# family seed {a.seed}, {a.count} problems; reference (31 starts) in "
-          f"{time.perf_counter() - t0:.1f} s; {platform.processor() or platform.machine()}")
+    print(
+        f"# family seed {a.seed}, {a.count} problems; reference (31 starts) in "
+        f"{time.perf_counter() - t0:.1f} s; {platform.processor() or platform.machine()}"
+    )
     summary = {}
-    print("| restarts | worse than best-of-31 (> tie) | largest gap (bits) | better | "
-          "median cost (× single start) | max cost |\n|---|---|---|---|---|---|")
+    print(
+        "| restarts | worse than best-of-31 (> tie) | largest gap (bits) | better | "
+        "median cost (× single start) | max cost |\n|---|---|---|---|---|---|"
+    )
     for spec in a.restarts:
         r_arg = None if spec == "default" else int(spec)
         worse, better, ratio = [], 0, []
         for i, (px, pyx, d, beta, lam) in enumerate(probs):
             # the single-start solve (restarts=0, seed 0) timed right before, alike
-            _, t1 = timed(a.repeat, lambda: semantic_rd(px, pyx, d, beta=beta, lam=lam,
-                                                        restarts=0))
-            res, t = timed(a.repeat, lambda: semantic_rd(px, pyx, d, beta=beta, lam=lam,
-                                                         restarts=r_arg))
+            _, t1 = timed(a.repeat, lambda: semantic_rd(px, pyx, d, beta=beta, lam=lam, restarts=0))
+            res, t = timed(
+                a.repeat, lambda: semantic_rd(px, pyx, d, beta=beta, lam=lam, restarts=r_arg)
+            )
             gap = res.objective - ref[i]
             if gap > a.tie:
                 worse.append((i, beta, lam, gap))
@@ -96,12 +106,18 @@ def main(argv: list[str] | None = None) -> dict:
                 better += 1
             ratio.append(t / t1)
         largest = max((w[3] for w in worse), default=0.0)
-        print(f"| {spec} | {len(worse)} | {largest:.3g} | {better} | {np.median(ratio):.1f} | "
-              f"{np.max(ratio):.1f} |")
-        for i, beta, lam, gap in (worse if len(worse) <= 5 else []):
+        print(
+            f"| {spec} | {len(worse)} | {largest:.3g} | {better} | {np.median(ratio):.1f} | "
+            f"{np.max(ratio):.1f} |"
+        )
+        for i, beta, lam, gap in worse if len(worse) <= 5 else []:
             print(f"|   worse: problem {i} (β = {beta:g}, λ = {lam:.3g}) | by {gap:.3g} bits |||||")
-        summary[spec] = dict(worse=worse, better=better, median_ratio=float(np.median(ratio)),
-                             max_ratio=float(np.max(ratio)))
+        summary[spec] = dict(
+            worse=worse,
+            better=better,
+            median_ratio=float(np.median(ratio)),
+            max_ratio=float(np.max(ratio)),
+        )
     return summary
 
 

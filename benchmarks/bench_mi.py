@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -46,7 +46,9 @@ from neural.mi.testing import STAIRCASE_MI, club_exact_q, gaussian_staircase_bat
 NEURAL_GAUSSIAN = ("club", "club-sample", "mine", "nwj", "infonce", "smile")
 
 
-def staircase(dim: int, levels: list[float], steps: int, batch: int, cubic: bool, seed: int) -> Iterator:
+def staircase(
+    dim: int, levels: list[float], steps: int, batch: int, cubic: bool, seed: int
+) -> Iterator:
     for k, mi in enumerate(levels):
         yield from itertools.islice(
             gaussian_staircase_batches(dim, mi, batch, cubic=cubic, seed=1000 * seed + k), steps
@@ -56,7 +58,9 @@ def staircase(dim: int, levels: list[float], steps: int, batch: int, cubic: bool
 CRITIC = ("mine", "nwj", "infonce", "smile")
 
 
-def critic_options(method: str, average: float | None, burn_in: list[float] | None, shrink: float | None = None) -> dict:
+def critic_options(
+    method: str, average: float | None, burn_in: list[float] | None, shrink: float | None = None
+) -> dict:
     """Constructor options for ``--average`` / ``--burn-in`` / ``--shrink`` (critic estimators only)."""
     if method not in CRITIC:
         return {}
@@ -69,8 +73,16 @@ def critic_options(method: str, average: float | None, burn_in: list[float] | No
 
 
 def run_cell(
-    method: str, dim: int, levels: list[float], steps: int, batch: int, cubic: bool, seed: int,
-    lr: float | None, hidden: list[int] | None, options: dict | None = None,
+    method: str,
+    dim: int,
+    levels: list[float],
+    steps: int,
+    batch: int,
+    cubic: bool,
+    seed: int,
+    lr: float | None,
+    hidden: list[int] | None,
+    options: dict | None = None,
 ):
     est = make_estimator(method, dim, dim, seed=seed, hidden=hidden, options=options)
     batches = staircase(dim, levels, steps, batch, cubic, seed)
@@ -81,7 +93,13 @@ def run_cell(
 
 
 def time_per_step(
-    method: str, dim: int, batch: int, *, repeats: int = 7, steps: int = 100, options: dict | None = None
+    method: str,
+    dim: int,
+    batch: int,
+    *,
+    repeats: int = 7,
+    steps: int = 100,
+    options: dict | None = None,
 ) -> tuple[float, float]:
     """Time (ms) of one training step (batch sampling, forward, backward, Adam):
     best-of-``repeats`` wall-clock mean over ``steps`` steps, and the same for the
@@ -149,7 +167,6 @@ def categorical_club_table(seeds: list[int], steps_list: list[int], lr: float | 
     the weight average; also the value of q = the empirical conditional of the training
     counts (what a perfectly fitted q would give)."""
     import infotheory
-
     from neural.mi import CategoricalCLUB
     from neural.mi.testing import sample_discrete_pair
 
@@ -166,9 +183,11 @@ def categorical_club_table(seeds: list[int], steps_list: list[int], lr: float | 
     np.add.at(cnt, (xs[:30000], ys[:30000]), 1)
     x = torch.from_numpy(np.eye(8, dtype=np.float32)[xs])
     y = torch.from_numpy(ys)
-    print(f"\n# categorical CLUB, 8 x 8 Dirichlet(1) joint: I = {infotheory.mutual_information(p, base=np.e):.3f} nats, "
-          f"exact-q value {exact_q:.3f}, min p(y|x) {(p / px[:, None]).min():.4f}; "
-          f"q = training counts: {100 * (club_value(cnt / cnt.sum(1, keepdims=True)) / exact_q - 1):+.1f}%")
+    print(
+        f"\n# categorical CLUB, 8 x 8 Dirichlet(1) joint: I = {infotheory.mutual_information(p, base=np.e):.3f} nats, "
+        f"exact-q value {exact_q:.3f}, min p(y|x) {(p / px[:, None]).min():.4f}; "
+        f"q = training counts: {100 * (club_value(cnt / cnt.sum(1, keepdims=True)) / exact_q - 1):+.1f}%"
+    )
     print(f"# held-out value vs exact-q value (%), batch 64, lr {lr or 'default'}, seeds {seeds}")
     print("| average | steps | per seed | mean | range |")
     print("|---|---|---|---|---|")
@@ -189,12 +208,20 @@ def categorical_club_table(seeds: list[int], steps_list: list[int], lr: float | 
             for n in steps_list:
                 fit(est, b, n - done, lr=lr or est.default_lr)
                 done = n
-                v = np.mean([float(est.estimate(x[i : i + 500], y[i : i + 500])) for i in range(30000, 40000, 500)])
+                v = np.mean(
+                    [
+                        float(est.estimate(x[i : i + 500], y[i : i + 500]))
+                        for i in range(30000, 40000, 500)
+                    ]
+                )
                 vals[n].append(100 * (v / exact_q - 1))
         for n in steps_list:
             v = np.array(vals[n])
-            print(f"| {average:g} | {n} | {' '.join(f'{a:+.1f}' for a in v)} | {v.mean():+.1f} | "
-                  f"{v.min():+.1f} .. {v.max():+.1f} |", flush=True)
+            print(
+                f"| {average:g} | {n} | {' '.join(f'{a:+.1f}' for a in v)} | {v.mean():+.1f} | "
+                f"{v.min():+.1f} .. {v.max():+.1f} |",
+                flush=True,
+            )
 
     # second case: I(X^;Y) of a semantic_rd solution (the fast test's case), through estimate_mi
     import warnings
@@ -209,17 +236,30 @@ def categorical_club_table(seeds: list[int], steps_list: list[int], lr: float | 
     xh, yl = sample_discrete_pair(p2, 6000, seed=2)
     cnt2 = np.zeros(p2.shape)
     np.add.at(cnt2, (xh, yl), 1)
-    print(f"\n# categorical CLUB on I(X^;Y) of semantic_rd_joints(): 6 x 3 joint, exact-q value {exact_q2:.3f}, "
-          f"min p(y|x^) {(p2 / px2[:, None]).min():.1e}, {int((cnt2 == 0).sum())} of {cnt2.size} cells unobserved "
-          f"in the 6,000 samples; estimate_mi(one-hot x^, y, 'club-categorical', steps, seed), lr {lr or 'default'}")
+    print(
+        f"\n# categorical CLUB on I(X^;Y) of semantic_rd_joints(): 6 x 3 joint, exact-q value {exact_q2:.3f}, "
+        f"min p(y|x^) {(p2 / px2[:, None]).min():.1e}, {int((cnt2 == 0).sum())} of {cnt2.size} cells unobserved "
+        f"in the 6,000 samples; estimate_mi(one-hot x^, y, 'club-categorical', steps, seed), lr {lr or 'default'}"
+    )
     print("| steps | per seed (% vs exact-q) | mean |")
     print("|---|---|---|")
     onehot = np.eye(p2.shape[0], dtype=np.float32)[xh]
     for n in steps_list:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            v = np.array([100 * (estimate_mi(onehot, yl, method="club-categorical", steps=n, seed=sd, lr=lr).estimate
-                                 / exact_q2 - 1) for sd in seeds])
+            v = np.array(
+                [
+                    100
+                    * (
+                        estimate_mi(
+                            onehot, yl, method="club-categorical", steps=n, seed=sd, lr=lr
+                        ).estimate
+                        / exact_q2
+                        - 1
+                    )
+                    for sd in seeds
+                ]
+            )
         print(f"| {n} | {' '.join(f'{a:+.1f}' for a in v)} | {v.mean():+.1f} |", flush=True)
 
 
@@ -261,8 +301,10 @@ def auto_table(seeds: list[int], steps: int = 2000, only: list[str] | None = Non
 
     tasks = known_mi_tasks()
     methods = tuple(m for m in AUTO_CANDIDATES + ("club",) if only is None or m in only)
-    print(f"# known-MI tasks, N = 10,000, estimate_mi defaults but {steps} steps (batch 64), seeds {seeds} "
-          f"(club: seed {seeds[0]}); bias / RMSE over seeds (nats)")
+    print(
+        f"# known-MI tasks, N = 10,000, estimate_mi defaults but {steps} steps (batch 64), seeds {seeds} "
+        f"(club: seed {seeds[0]}); bias / RMSE over seeds (nats)"
+    )
     print("| task | I | " + " | ".join(methods) + " |")
     print("|---|---|" + "---|" * len(methods))
     rmse: dict[str, list[float]] = {m: [] for m in methods}
@@ -273,13 +315,19 @@ def auto_table(seeds: list[int], steps: int = 2000, only: list[str] | None = Non
         for m in methods:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                v = np.array([estimate_mi(x, y, m, seed=sd, steps=steps).estimate
-                              for sd in (seeds if m != "club" else seeds[:1])])
+                v = np.array(
+                    [
+                        estimate_mi(x, y, m, seed=sd, steps=steps).estimate
+                        for sd in (seeds if m != "club" else seeds[:1])
+                    ]
+                )
             r = float(np.sqrt(np.mean((v - mi) ** 2)))
             rmse[m].append(r)
             cells.append(f"{v.mean() - mi:+.3f} / {r:.3f}")
         print(f"| {name} | {mi:.3f} | " + " | ".join(cells) + " |", flush=True)
-    print("| **mean RMSE** | | " + " | ".join(f"**{np.mean(rmse[m]):.3f}**" for m in methods) + " |")
+    print(
+        "| **mean RMSE** | | " + " | ".join(f"**{np.mean(rmse[m]):.3f}**" for m in methods) + " |"
+    )
     cands = [m for m in AUTO_CANDIDATES if m in methods]
     best = min(cands, key=lambda m: np.mean(rmse[m]))
     print(f"\nlowest mean RMSE among {cands}: {best}")
@@ -306,10 +354,14 @@ def scale_table(seeds: list[int], steps: int = 300, only: list[str] | None = Non
     from neural.mi import NonFiniteLossError, estimate_mi
 
     x, y = issue_pair()
-    print(f"# scale sweep: x, y = s * (issue example), N = 2,000, I = {-np.log(0.6):.3f} nats, estimate_mi defaults; "
-          f"{steps} steps; seed sd over seeds {seeds} at s = 1; max |est(s) - est(1)| over s in {SCALES} (seed {seeds[0]})")
-    print("| method | kind | est (s = 1) | seed sd | max abs(est(s) - est(1)) | within seed sd | "
-          "standardize=False: s = 1e-6 | s = 1e6 ([!]: flagged out of bounds) |")
+    print(
+        f"# scale sweep: x, y = s * (issue example), N = 2,000, I = {-np.log(0.6):.3f} nats, estimate_mi defaults; "
+        f"{steps} steps; seed sd over seeds {seeds} at s = 1; max |est(s) - est(1)| over s in {SCALES} (seed {seeds[0]})"
+    )
+    print(
+        "| method | kind | est (s = 1) | seed sd | max abs(est(s) - est(1)) | within seed sd | "
+        "standardize=False: s = 1e-6 | s = 1e6 ([!]: flagged out of bounds) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for m in ("club", "club-sample", "mine", "nwj", "infonce", "smile"):  # "auto" runs one of these
         if only is not None and m not in only:
@@ -318,8 +370,11 @@ def scale_table(seeds: list[int], steps: int = 300, only: list[str] | None = Non
             warnings.simplefilter("ignore")
             base = [estimate_mi(x, y, m, seed=sd, steps=steps) for sd in seeds]
             ref = base[0].estimate
-            dev = max(abs(estimate_mi(s * x, s * y, m, seed=seeds[0], steps=steps).estimate - ref)
-                      for s in SCALES if s != 1.0)
+            dev = max(
+                abs(estimate_mi(s * x, s * y, m, seed=seeds[0], steps=steps).estimate - ref)
+                for s in SCALES
+                if s != 1.0
+            )
             raw = []
             for s in (1e-6, 1e6):
                 try:
@@ -328,8 +383,11 @@ def scale_table(seeds: list[int], steps: int = 300, only: list[str] | None = Non
                 except NonFiniteLossError:
                     raw.append("NonFiniteLossError")
         sd = float(np.std([r.estimate for r in base], ddof=1))
-        print(f"| {m} ({base[0].method}) | {base[0].kind} | {ref:.3f} | {sd:.3f} | {dev:.1e} | {dev <= sd} | "
-              f"{raw[0]} | {raw[1]} |", flush=True)
+        print(
+            f"| {m} ({base[0].method}) | {base[0].kind} | {ref:.3f} | {sd:.3f} | {dev:.1e} | {dev <= sd} | "
+            f"{raw[0]} | {raw[1]} |",
+            flush=True,
+        )
 
 
 def label_table(seeds: list[int], steps: int = 2000) -> None:
@@ -340,8 +398,10 @@ def label_table(seeds: list[int], steps: int = 2000) -> None:
     from neural.mi.testing import LABEL_CASES, sample_label_case
 
     methods = ("auto", "club-categorical", "mine", "smile")
-    print(f"# label cases, N = 2,000, estimate_mi defaults but {steps} steps, seeds {seeds}: mean (min .. max) nats; "
-          "[!] = flagged out of the trivial bounds [0, H(Y)]")
+    print(
+        f"# label cases, N = 2,000, estimate_mi defaults but {steps} steps, seeds {seeds}: mean (min .. max) nats; "
+        "[!] = flagged out of the trivial bounds [0, H(Y)]"
+    )
     print("| case | exact I | H(Y) bound | " + " | ".join(methods) + " |")
     print("|---|---|---|" + "---|" * len(methods))
     for case, mi in LABEL_CASES.items():
@@ -364,11 +424,17 @@ def spread_table(seeds: list[int], steps: int) -> None:
     sd of eq. (39) with the exact critic at the same batch size (64), at I = 2 and I = 6;
     bias targets (issue 4) unchanged: |bias| <= 0.05 (I = 2), <= 0.1 (I = 6)."""
     levels = [2.0, 4.0, 6.0]
-    traces = np.stack([run_cell("mine", 5, levels, steps, 64, False, sd, None, None, {})[0] for sd in seeds])
-    print(f"# MINE spread at d = 5, batch 64, staircase levels {levels}, {steps} steps/level, seeds {seeds}, "
-          "defaults (no shrink); exact critic: 4,000 batches")
-    print("| I | MINE bias | bias target | MINE per-batch sd (whole level) | exact-critic sd (floor) | ratio | "
-          "target ratio <= 1.1 | MINE sd, last 1,000 steps |")
+    traces = np.stack(
+        [run_cell("mine", 5, levels, steps, 64, False, sd, None, None, {})[0] for sd in seeds]
+    )
+    print(
+        f"# MINE spread at d = 5, batch 64, staircase levels {levels}, {steps} steps/level, seeds {seeds}, "
+        "defaults (no shrink); exact critic: 4,000 batches"
+    )
+    print(
+        "| I | MINE bias | bias target | MINE per-batch sd (whole level) | exact-critic sd (floor) | ratio | "
+        "target ratio <= 1.1 | MINE sd, last 1,000 steps |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for k, mi in enumerate(levels):
         if mi not in (2.0, 6.0):
@@ -379,41 +445,94 @@ def spread_table(seeds: list[int], steps: int) -> None:
         floor = exact_critic_reference(5, mi, 64)["sd1.0"]
         tgt = 0.05 if mi == 2.0 else 0.1
         tail = float(v[:, -1000:].std(axis=1).mean())
-        print(f"| {mi:g} | {bias:+.3f} | {tgt} ({abs(bias) <= tgt}) | {sd:.3f} | {floor:.3f} | {sd / floor:.3f} | "
-              f"{sd / floor <= 1.1} | {tail:.3f} |", flush=True)
+        print(
+            f"| {mi:g} | {bias:+.3f} | {tgt} ({abs(bias) <= tgt}) | {sd:.3f} | {floor:.3f} | {sd / floor:.3f} | "
+            f"{sd / floor <= 1.1} | {tail:.3f} |",
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--estimators", nargs="+", default=list(NEURAL_GAUSSIAN), choices=[m for m in METHODS if m in NEURAL_GAUSSIAN])
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--estimators",
+        nargs="+",
+        default=list(NEURAL_GAUSSIAN),
+        choices=[m for m in METHODS if m in NEURAL_GAUSSIAN],
+    )
     ap.add_argument("--dims", nargs="+", type=int, default=[5, 20])
     ap.add_argument("--levels", nargs="+", type=float, default=list(STAIRCASE_MI))
-    ap.add_argument("--transforms", nargs="+", default=["gaussian", "cubic"], choices=["gaussian", "cubic"])
+    ap.add_argument(
+        "--transforms", nargs="+", default=["gaussian", "cubic"], choices=["gaussian", "cubic"]
+    )
     ap.add_argument("--steps", type=int, default=4000, help="training steps per level")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
-    ap.add_argument("--tail", type=int, default=1000, help="steps at the end of each level for bias_tail")
-    ap.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: per estimator)")
-    ap.add_argument("--hidden", nargs="+", type=int, default=None, help="hidden widths (default: per estimator)")
-    ap.add_argument("--average", type=float, default=None,
-                    help="critic estimators: rate of the critic-weight average behind the estimate (0: off; default per estimator)")
-    ap.add_argument("--burn-in", nargs=2, type=float, default=None, metavar=("STEPS", "FACTOR"),
-                    help="critic estimators: learning-rate factor for the first STEPS steps (default per estimator; 0 1: off)")
-    ap.add_argument("--shrink", type=float, default=None,
-                    help="critic estimators: report the bound of shrink * T (default: the estimator's, 1; NWJ 0.95)")
+    ap.add_argument(
+        "--tail", type=int, default=1000, help="steps at the end of each level for bias_tail"
+    )
+    ap.add_argument(
+        "--lr", type=float, default=None, help="Adam learning rate (default: per estimator)"
+    )
+    ap.add_argument(
+        "--hidden", nargs="+", type=int, default=None, help="hidden widths (default: per estimator)"
+    )
+    ap.add_argument(
+        "--average",
+        type=float,
+        default=None,
+        help="critic estimators: rate of the critic-weight average behind the estimate (0: off; default per estimator)",
+    )
+    ap.add_argument(
+        "--burn-in",
+        nargs=2,
+        type=float,
+        default=None,
+        metavar=("STEPS", "FACTOR"),
+        help="critic estimators: learning-rate factor for the first STEPS steps (default per estimator; 0 1: off)",
+    )
+    ap.add_argument(
+        "--shrink",
+        type=float,
+        default=None,
+        help="critic estimators: report the bound of shrink * T (default: the estimator's, 1; NWJ 0.95)",
+    )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--timing-only", action="store_true", help="only the time-per-step table")
-    ap.add_argument("--categorical", nargs="*", type=int, default=None, metavar="STEPS",
-                    help="only the categorical-CLUB table, at these cumulative step counts (default 800 2000 4000)")
-    ap.add_argument("--no-reference", action="store_true", help="skip the exact-critic reference table")
-    ap.add_argument("--auto", action="store_true", help="only the known-MI task table behind method='auto'")
+    ap.add_argument(
+        "--categorical",
+        nargs="*",
+        type=int,
+        default=None,
+        metavar="STEPS",
+        help="only the categorical-CLUB table, at these cumulative step counts (default 800 2000 4000)",
+    )
+    ap.add_argument(
+        "--no-reference", action="store_true", help="skip the exact-critic reference table"
+    )
+    ap.add_argument(
+        "--auto", action="store_true", help="only the known-MI task table behind method='auto'"
+    )
     ap.add_argument("--scales", action="store_true", help="only the scale-sweep table")
     ap.add_argument("--labels", action="store_true", help="only the label-case table")
-    ap.add_argument("--spread", action="store_true", help="only the MINE spread vs exact-critic table")
-    ap.add_argument("--only", nargs="+", default=None, metavar="METHOD",
-                    help="--auto / --scales: only these methods' rows or columns")
-    ap.add_argument("--fit-steps", type=int, default=None,
-                    help="estimate_mi steps for --auto / --labels (default 2000) and --scales (default 300)")
+    ap.add_argument(
+        "--spread", action="store_true", help="only the MINE spread vs exact-critic table"
+    )
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        metavar="METHOD",
+        help="--auto / --scales: only these methods' rows or columns",
+    )
+    ap.add_argument(
+        "--fit-steps",
+        type=int,
+        default=None,
+        help="estimate_mi steps for --auto / --labels (default 2000) and --scales (default 300)",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     issue11 = [(args.auto, auto_table), (args.scales, scale_table), (args.labels, label_table)]
@@ -433,40 +552,68 @@ def main(argv: list[str] | None = None) -> None:
         categorical_club_table(args.seeds, args.categorical or [800, 2000, 4000], args.lr)
         return
 
-    print(f"# time per training step, batch {args.batch}, {args.threads} thread(s), best of 7 x 100 steps")
+    print(
+        f"# time per training step, batch {args.batch}, {args.threads} thread(s), best of 7 x 100 steps"
+    )
     print("| estimator | d | wall ms/step | CPU ms/step |")
     print("|---|---|---|---|")
     for method, dim in itertools.product(args.estimators, args.dims):
-        wall, cpu = time_per_step(method, dim, args.batch, options=critic_options(method, args.average, args.burn_in, args.shrink))
+        wall, cpu = time_per_step(
+            method,
+            dim,
+            args.batch,
+            options=critic_options(method, args.average, args.burn_in, args.shrink),
+        )
         print(f"| {method} | {dim} | {wall:.2f} | {cpu:.2f} |", flush=True)
     if args.timing_only:
         return
     if not args.no_reference:
-        print(f"\n# reference: eq. (39) per batch of {args.batch} with the exact critic T and shrunk critics a T "
-              "(no training), 4000 batches")
+        print(
+            f"\n# reference: eq. (39) per batch of {args.batch} with the exact critic T and shrunk critics a T "
+            "(no training), 4000 batches"
+        )
         shr = " | ".join(f"a = {a:g}: bias / sd" for a in SHRINK)
-        print(f"| d | I | sum rho^2 | joint sd, theory | joint sd | marginal sd | corr | {shr} | InfoNCE mean |")
+        print(
+            f"| d | I | sum rho^2 | joint sd, theory | joint sd | marginal sd | corr | {shr} | InfoNCE mean |"
+        )
         print("|---|---|---|---|---|---|---|" + "---|" * len(SHRINK) + "---|")
         for dim, mi in itertools.product(args.dims, args.levels):
             r = exact_critic_reference(dim, mi, args.batch)
             cols = " | ".join(f"{r[f'bias{a}']:+.3f} / {r[f'sd{a}']:.3f}" for a in SHRINK)
-            print(f"| {dim} | {mi:g} | {r['sum_rho2']:.3f} | {r['joint_sd_theory']:.3f} | {r['joint_sd']:.3f} | "
-                  f"{r['marg_sd']:.3f} | {r['corr']:+.3f} | {cols} | {r['nce']:.3f} |", flush=True)
+            print(
+                f"| {dim} | {mi:g} | {r['sum_rho2']:.3f} | {r['joint_sd_theory']:.3f} | {r['joint_sd']:.3f} | "
+                f"{r['marg_sd']:.3f} | {r['corr']:+.3f} | {cols} | {r['nce']:.3f} |",
+                flush=True,
+            )
         print()
 
-    print(f"# staircase: batch {args.batch}, {args.steps} steps/level, levels {args.levels} nats, "
-          f"seeds {args.seeds}, lr {args.lr or 'default'}, hidden {args.hidden or 'default'}, "
-          f"average {'default' if args.average is None else args.average}, burn-in {args.burn_in or 'default'}, "
-          f"shrink {args.shrink or 'default'}, "
-          f"{args.threads} thread(s), torch {torch.__version__}")
-    print("| estimator | d | transform | I | bias | sd | MSE | bias_tail | sd_tail | seed sd | CLUB exact-q | "
-          "bias vs exact-q (%) | ms/step (loaded) |")
+    print(
+        f"# staircase: batch {args.batch}, {args.steps} steps/level, levels {args.levels} nats, "
+        f"seeds {args.seeds}, lr {args.lr or 'default'}, hidden {args.hidden or 'default'}, "
+        f"average {'default' if args.average is None else args.average}, burn-in {args.burn_in or 'default'}, "
+        f"shrink {args.shrink or 'default'}, "
+        f"{args.threads} thread(s), torch {torch.__version__}"
+    )
+    print(
+        "| estimator | d | transform | I | bias | sd | MSE | bias_tail | sd_tail | seed sd | CLUB exact-q | "
+        "bias vs exact-q (%) | ms/step (loaded) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for method, dim, tf in itertools.product(args.estimators, args.dims, args.transforms):
         traces, times = [], []
         for seed in args.seeds:
-            tr, ms = run_cell(method, dim, args.levels, args.steps, args.batch, tf == "cubic", seed, args.lr, args.hidden,
-                              critic_options(method, args.average, args.burn_in, args.shrink))
+            tr, ms = run_cell(
+                method,
+                dim,
+                args.levels,
+                args.steps,
+                args.batch,
+                tf == "cubic",
+                seed,
+                args.lr,
+                args.hidden,
+                critic_options(method, args.average, args.burn_in, args.shrink),
+            )
             traces.append(tr)
             times.append(ms)
         traces = np.stack(traces)  # (seeds, levels, steps)
@@ -484,8 +631,11 @@ def main(argv: list[str] | None = None) -> None:
                 qv = club_exact_q(mi, dim)
                 q = f"{qv:.2f}"
                 rel = f"{100 * (v.mean() - qv) / qv:+.1f}"
-            print(f"| {method} | {dim} | {tf} | {mi:g} | {bias:+.3f} | {sd:.3f} | {mse:.3f} | {tail:+.3f} | {sd_tail:.3f} | "
-                  f"{seed_sd:.3f} | {q} | {rel} | {np.mean(times):.2f} |", flush=True)
+            print(
+                f"| {method} | {dim} | {tf} | {mi:g} | {bias:+.3f} | {sd:.3f} | {mse:.3f} | {tail:+.3f} | {sd_tail:.3f} | "
+                f"{seed_sd:.3f} | {q} | {rel} | {np.mean(times):.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -82,21 +82,31 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
     ap.add_argument("--labels", type=int, nargs="+", default=[10, 100])
-    ap.add_argument("--iters", type=int, default=30,
-                    help="N: time per iteration is (time of 2N - time of N) / N")
+    ap.add_argument(
+        "--iters",
+        type=int,
+        default=30,
+        help="N: time per iteration is (time of 2N - time of N) / N",
+    )
     ap.add_argument("--tol", type=float, default=1e-9)
     ap.add_argument("--max-iter", type=int, default=300, help="cap for time-to-tol")
     ap.add_argument("--beta", type=float, default=0.5)
     ap.add_argument("--lam", type=float, default=0.05)
     args = ap.parse_args(argv)
 
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"python {platform.python_version()}, numpy {np.__version__}")
-    print(f"beta={args.beta} lam={args.lam} tol={args.tol} (time-to-tol capped at "
-          f"{args.max_iter} iterations)\n")
-    head = (f"{'n=k':>5} {'|Y|':>4} | {'ours ms/it':>10} {'numpy ms/it':>11} {'speed-up':>8} "
-            f"{'exp ms':>7} {'ours/exp':>8} {'RD ms/it':>9} {'dit ms/it':>9} | {'iters':>6} {'ours s':>8} "
-            f"{'numpy s':>8} {'ratio':>6}")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"python {platform.python_version()}, numpy {np.__version__}"
+    )
+    print(
+        f"beta={args.beta} lam={args.lam} tol={args.tol} (time-to-tol capped at "
+        f"{args.max_iter} iterations)\n"
+    )
+    head = (
+        f"{'n=k':>5} {'|Y|':>4} | {'ours ms/it':>10} {'numpy ms/it':>11} {'speed-up':>8} "
+        f"{'exp ms':>7} {'ours/exp':>8} {'RD ms/it':>9} {'dit ms/it':>9} | {'iters':>6} {'ours s':>8} "
+        f"{'numpy s':>8} {'ratio':>6}"
+    )
     print(head)
     print("-" * len(head))
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -106,10 +116,13 @@ def main(argv=None) -> None:
                 p_x, pyx, d, init = problem(n, m)
                 kw = dict(beta=args.beta, lam=args.lam, init=init)
                 infotheory.semantic_rd(p_x, pyx, d, **kw, max_iter=2)  # compile / warm up
+
                 # per iteration = (time of 2N iterations - time of N) / N: the fixed cost of a
                 # call (validation, start, final summary) cancels
                 def ours(it):
-                    return lambda: infotheory.semantic_rd(p_x, pyx, d, **kw, tol=1e-300, max_iter=it)
+                    return lambda: infotheory.semantic_rd(
+                        p_x, pyx, d, **kw, tol=1e-300, max_iter=it
+                    )
 
                 def plain_numpy(it):
                     return lambda: numpy_semantic_rd(p_x, pyx, d, **kw, tol=1e-300, max_iter=it)
@@ -125,22 +138,36 @@ def main(argv=None) -> None:
 
                     def rd(it):
                         return lambda: infotheory.rate_distortion(
-                            p_x, d, lam=args.lam, init=init, tol=1e-300, gap_tol=1e-300,
-                            max_iter=it, accelerate=False)
+                            p_x,
+                            d,
+                            lam=args.lam,
+                            init=init,
+                            tol=1e-300,
+                            gap_tol=1e-300,
+                            max_iter=it,
+                            accelerate=False,
+                        )
 
                     t_rd = (best_of(rd(2 * n_it), 3) - best_of(rd(n_it), 3)) / n_it
                 t0 = time.perf_counter()
-                res = infotheory.semantic_rd(p_x, pyx, d, **kw, tol=args.tol, max_iter=args.max_iter)
+                res = infotheory.semantic_rd(
+                    p_x, pyx, d, **kw, tol=args.tol, max_iter=args.max_iter
+                )
                 t_ours_tol = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                _, it_np = numpy_semantic_rd(p_x, pyx, d, **kw, tol=args.tol, max_iter=args.max_iter)
+                _, it_np = numpy_semantic_rd(
+                    p_x, pyx, d, **kw, tol=args.tol, max_iter=args.max_iter
+                )
                 t_np_tol = time.perf_counter() - t0
                 iters = f"{res.iterations}" + ("" if res.converged else "*")
                 dit_s = f"{t_dit * 1e3:9.2f}" if t_dit is not None else f"{'-':>9}"
                 rd_s = f"{t_rd * 1e3:9.2f}" if t_rd is not None else f"{'-':>9}"
-                print(f"{n:>5} {m:>4} | {t_ours * 1e3:10.2f} {t_np * 1e3:11.2f} {t_np / t_ours:8.1f} "
-                      f"{t_exp * 1e3:7.2f} {t_ours / t_exp:8.1f} {rd_s} {dit_s} | {iters:>6} "
-                      f"{t_ours_tol:8.2f} {t_np_tol:8.2f} {t_np_tol / t_ours_tol:6.1f}", flush=True)
+                print(
+                    f"{n:>5} {m:>4} | {t_ours * 1e3:10.2f} {t_np * 1e3:11.2f} {t_np / t_ours:8.1f} "
+                    f"{t_exp * 1e3:7.2f} {t_ours / t_exp:8.1f} {rd_s} {dit_s} | {iters:>6} "
+                    f"{t_ours_tol:8.2f} {t_np_tol:8.2f} {t_np_tol / t_ours_tol:6.1f}",
+                    flush=True,
+                )
     print("\n* = not converged within the cap (same iteration count for both: same iteration).")
     print("RD / dit: beta = 0 (dit's BA has no semantic term), plain iteration, first |Y| row:")
     print("  RD = infotheory.rate_distortion(accelerate=False); dit = dit's _blahut_arimoto.")

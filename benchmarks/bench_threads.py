@@ -18,6 +18,7 @@ busy loop pinned to CPU 0 for the whole measurement). Repeats are interleaved; t
 shows the median steps/s and the ratio to the same setting unloaded, plus the 1-minute
 load average seen during the runs (other users' jobs show up there: say so with the figures).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,9 @@ def worker(setting: str, steps: int, warmup: int) -> dict[str, float]:
 
     policy_before = os.environ.get("OMP_WAIT_POLICY", "unset")
     torch_first = setting in ("torch default", "package default, torch first")
-    for name in ("torch", "neural") if torch_first else ("neural", "torch"):  # the order is the point
+    for name in (
+        ("torch", "neural") if torch_first else ("neural", "torch")
+    ):  # the order is the point
         importlib.import_module(name)
     import torch
 
@@ -71,28 +74,48 @@ def worker(setting: str, steps: int, warmup: int) -> dict[str, float]:
     for _ in range(steps):
         step()
     dt = time.perf_counter() - t0
-    return {"steps_per_s": steps / dt, "threads": torch.get_num_threads(),
-            "wait_policy": policy}
+    return {"steps_per_s": steps / dt, "threads": torch.get_num_threads(), "wait_policy": policy}
 
 
 def _run_worker(setting: str, steps: int, warmup: int, timeout: float) -> dict[str, float]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+    }
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", setting, "--steps", str(steps), "--warmup", str(warmup)]
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--worker",
+        setting,
+        "--steps",
+        str(steps),
+        "--warmup",
+        str(warmup),
+    ]
     try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=True).stdout
+        out = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=timeout, check=True
+        ).stdout
     except subprocess.TimeoutExpired:
         return {"steps_per_s": steps / timeout, "threads": -1, "wait_policy": "?", "timed_out": 1.0}
     return json.loads(out.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python benchmarks/bench_threads.py", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python benchmarks/bench_threads.py", description=__doc__.splitlines()[0]
+    )
     p.add_argument("--steps", type=int, default=30, help="timed steps per measurement (default 30)")
     p.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
     p.add_argument("--repeats", type=int, default=3, help="interleaved repeats (default 3)")
-    p.add_argument("--timeout", type=float, default=240.0, help="seconds before a measurement is cut (reported as a bound)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=240.0,
+        help="seconds before a measurement is cut (reported as a bound)",
+    )
     p.add_argument("--worker", choices=SETTINGS, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -117,9 +140,12 @@ def main(argv: list[str] | None = None) -> int:
                     results.setdefault((load, setting), []).append(r["steps_per_s"])
                     threads[setting] = int(r["threads"])
                     loads[load].append(os.getloadavg()[0])
-                    print(f"  rep {rep + 1} {load:14s} {setting:30s} {r['steps_per_s']:8.2f} steps/s "
-                          f"(threads {r['threads']}, OMP_WAIT_POLICY {r['wait_policy']}"
-                          f"{', cut at the timeout' if r.get('timed_out') else ''})", file=sys.stderr)
+                    print(
+                        f"  rep {rep + 1} {load:14s} {setting:30s} {r['steps_per_s']:8.2f} steps/s "
+                        f"(threads {r['threads']}, OMP_WAIT_POLICY {r['wait_policy']}"
+                        f"{', cut at the timeout' if r.get('timed_out') else ''})",
+                        file=sys.stderr,
+                    )
             finally:
                 if busy is not None:
                     busy.kill()

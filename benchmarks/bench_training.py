@@ -16,6 +16,7 @@ and reads the per-epoch timings of the metrics log:
 
 Prints a Markdown table. Options: ``--device``, ``--threads``, ``--only quick|paper``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,16 +34,34 @@ STL10_TRAIN_IMAGES = 5000
 
 
 def _configs(device: str, threads: int | None) -> dict[str, TrainConfig]:
-    common: dict[str, Any] = {"device": device, "num_threads": threads, "progress": False, "betas": [0.01]}
-    quick = make_config("quick", overrides={
-        **common,
-        "classifier": {"epochs": 2}, "codec": {"epochs": 2}, "tosc": {"epochs": 2},
-    })
-    paper = make_config("paper", overrides={
-        **common,
-        "dataset": "digits", "data_dir": None, "image_size": 96, "max_train_images": 192,
-        "classifier": {"epochs": 1}, "codec": {"epochs": 1}, "tosc": {"epochs": 1},
-    })
+    common: dict[str, Any] = {
+        "device": device,
+        "num_threads": threads,
+        "progress": False,
+        "betas": [0.01],
+    }
+    quick = make_config(
+        "quick",
+        overrides={
+            **common,
+            "classifier": {"epochs": 2},
+            "codec": {"epochs": 2},
+            "tosc": {"epochs": 2},
+        },
+    )
+    paper = make_config(
+        "paper",
+        overrides={
+            **common,
+            "dataset": "digits",
+            "data_dir": None,
+            "image_size": 96,
+            "max_train_images": 192,
+            "classifier": {"epochs": 1},
+            "codec": {"epochs": 1},
+            "tosc": {"epochs": 1},
+        },
+    )
     return {"quick": quick, "paper": paper}
 
 
@@ -64,9 +83,18 @@ def bench(name: str, config: TrainConfig) -> list[dict[str, Any]]:
         ckpt = sum(m.get("checkpoint_time_s", 0.0) for m in ms) / len(ms)  # per epoch
         evals = sum(m["eval_time_s"] for m in ms) / len(ms)
         share = (loop - compute + ckpt * len(ms)) / (loop + ckpt * len(ms))
-        row = {"arch": name, "stage": stage, "images_per_s": images / loop, "outside_share": share,
-               "step_overhead_ms": 1e3 * (loop - compute) / max(1, images // getattr(config, stage).batch_size),
-               "checkpoint_s": ckpt, "eval_s": evals, "wall_s": wall}
+        row = {
+            "arch": name,
+            "stage": stage,
+            "images_per_s": images / loop,
+            "outside_share": share,
+            "step_overhead_ms": 1e3
+            * (loop - compute)
+            / max(1, images // getattr(config, stage).batch_size),
+            "checkpoint_s": ckpt,
+            "eval_s": evals,
+            "wall_s": wall,
+        }
         if name == "paper":  # extrapolate to a real STL-10 epoch
             steps = STL10_TRAIN_IMAGES // getattr(config, stage).batch_size
             n_steps = images // getattr(config, stage).batch_size
@@ -79,24 +107,37 @@ def bench(name: str, config: TrainConfig) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
     p.add_argument("--only", choices=("quick", "paper"))
     args = p.parse_args(argv)
     configs = _configs(args.device, args.threads)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    print(f"# machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
-          f"torch {torch.__version__}, device {args.device}")
-    print("| arch | stage | images/s | outside fwd/bwd (measured) | outside, real STL-10 epoch | "
-          "step overhead (ms) | checkpoint (s/epoch) | eval (s) |")
+    print(
+        f"# machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"torch {torch.__version__}, device {args.device}"
+    )
+    print(
+        "| arch | stage | images/s | outside fwd/bwd (measured) | outside, real STL-10 epoch | "
+        "step overhead (ms) | checkpoint (s/epoch) | eval (s) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, cfg in configs.items():
         if args.only and name != args.only:
             continue
         for r in bench(name, cfg):
-            ext = f"{100 * r['outside_share_stl10_epoch']:.1f}%" if "outside_share_stl10_epoch" in r else "-"
-            print(f"| {r['arch']} | {r['stage']} | {r['images_per_s']:.1f} | {100 * r['outside_share']:.1f}% | {ext} | "
-                  f"{r['step_overhead_ms']:.2f} | {r['checkpoint_s']:.2f} | {r['eval_s']:.1f} |", flush=True)
+            ext = (
+                f"{100 * r['outside_share_stl10_epoch']:.1f}%"
+                if "outside_share_stl10_epoch" in r
+                else "-"
+            )
+            print(
+                f"| {r['arch']} | {r['stage']} | {r['images_per_s']:.1f} | {100 * r['outside_share']:.1f}% | {ext} | "
+                f"{r['step_overhead_ms']:.2f} | {r['checkpoint_s']:.2f} | {r['eval_s']:.1f} |",
+                flush=True,
+            )
     return 0
 
 

@@ -27,17 +27,23 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     s = gaussian_source()
     semantic_rd_curve(s.p_x, s.p_y_given_x, s.d_rd, beta=0, n_points=2)  # compile
-    print("| run | start | wall s | iterations | certified points | max gap (bits) |\n"
-          "|---|---|---|---|---|---|")
+    print(
+        "| run | start | wall s | iterations | certified points | max gap (bits) |\n"
+        "|---|---|---|---|---|---|"
+    )
     for run in range(a.runs):
         for warm in (True, False):
             t = time.perf_counter()
-            c = semantic_rd_curve(s.p_x, s.p_y_given_x, s.d_rd, beta=0, n_points=a.points, warm=warm)
+            c = semantic_rd_curve(
+                s.p_x, s.p_y_given_x, s.d_rd, beta=0, n_points=a.points, warm=warm
+            )
             wall = time.perf_counter() - t
             gap = c.rate - c.rate_lower_bound
             ok = int(np.sum(c.converged & (gap <= 1e-10)))
-            print(f"| {run + 1} | {'warm' if warm else 'cold'} | {wall:.2f} | {c.total_iterations} | "
-                  f"{ok}/{len(c)} | {gap.max():.2g} |")
+            print(
+                f"| {run + 1} | {'warm' if warm else 'cold'} | {wall:.2f} | {c.total_iterations} | "
+                f"{ok}/{len(c)} | {gap.max():.2g} |"
+            )
 
 
 if __name__ == "__main__":

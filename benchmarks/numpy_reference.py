@@ -19,12 +19,12 @@ def numpy_semantic_rd(p_x, p_y_given_x, d_rd, *, beta, lam, init, tol, max_iter)
     joint_xy = p_x[:, None] * p_y_given_x
     h_x = -np.sum(p_y_given_x * np.log(p_y_given_x), axis=1)
     for it in range(1, max_iter + 1):
-        q = p_x @ enc                                              # eq. (17) step 2
-        r = (enc.T @ joint_xy) / q[:, None]                        # eq. (17) step 3
+        q = p_x @ enc  # eq. (17) step 2
+        r = (enc.T @ joint_xy) / q[:, None]  # eq. (17) step 3
         with np.errstate(divide="ignore"):
             log_q = np.log(q)
-            d_ib = -(p_y_given_x @ np.log(r).T) - h_x[:, None]     # eq. (1)
-        logits = log_q[None, :] - (d_rd + beta * d_ib) / lam       # eq. (17) step 1
+            d_ib = -(p_y_given_x @ np.log(r).T) - h_x[:, None]  # eq. (1)
+        logits = log_q[None, :] - (d_rd + beta * d_ib) / lam  # eq. (17) step 1
         logits -= logits.max(axis=1, keepdims=True)
         new = np.exp(logits)
         new /= new.sum(axis=1, keepdims=True)

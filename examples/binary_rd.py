@@ -34,10 +34,17 @@ def main() -> None:
         c = semantic_rd_curve(*src, beta=0, lam_range=(0.08, lam_max), n_points=30)
         err = np.abs(c.rate - src.closed_form(c.distortion_rd))
         band = c.rate - c.rate_lower_bound
-        print(f"p = {p}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s; "
-              f"max |R - (h(p) - h(D))| = {err.max():.2e} bits; max certified band {band.max():.2e} bits")
-        plot_curve(c, ax=ax, x="distortion_rd", closed_form=src.closed_form,
-                   title=f"Bernoulli({p}), Hamming: R(D) = h(p) − h(D)")
+        print(
+            f"p = {p}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s; "
+            f"max |R - (h(p) - h(D))| = {err.max():.2e} bits; max certified band {band.max():.2e} bits"
+        )
+        plot_curve(
+            c,
+            ax=ax,
+            x="distortion_rd",
+            closed_form=src.closed_form,
+            title=f"Bernoulli({p}), Hamming: R(D) = h(p) − h(D)",
+        )
     save_figure(fig, args.out)
     print(f"wrote {args.out}")
 

@@ -34,18 +34,33 @@ def main() -> None:
     cf = src.closed_form(c0.distortion_rd)
     mid = (c0.rate > 0.2) & (c0.rate < 2.0)
     print(f"{src.name}")
-    print(f"beta = 0: {len(c0)} points, {c0.total_iterations} iterations, {c0.wall_time:.1f} s; "
-          f"max |R - 0.5 log2(var/D)| for 0.2 < R < 2 bits: {np.abs(c0.rate - cf)[mid].max():.3e} bits")
-    print(f"          D = lambda/2 (continuous slope rule): max rel. error "
-          f"{np.max(np.abs(c0.distortion_rd[mid] / (c0.lam[mid] / 2) - 1)):.2e}")
-    print(f"beta = {args.beta}: {cb.total_iterations} iterations, {cb.wall_time:.1f} s; at lambda = "
-          f"{lams[10]:.3g}: I(Xh;Y) {c0.relevance[10]:.4f} -> {cb.relevance[10]:.4f} bits, "
-          f"D_RD {c0.distortion_rd[10]:.4f} -> {cb.distortion_rd[10]:.4f}")
+    print(
+        f"beta = 0: {len(c0)} points, {c0.total_iterations} iterations, {c0.wall_time:.1f} s; "
+        f"max |R - 0.5 log2(var/D)| for 0.2 < R < 2 bits: {np.abs(c0.rate - cf)[mid].max():.3e} bits"
+    )
+    print(
+        f"          D = lambda/2 (continuous slope rule): max rel. error "
+        f"{np.max(np.abs(c0.distortion_rd[mid] / (c0.lam[mid] / 2) - 1)):.2e}"
+    )
+    print(
+        f"beta = {args.beta}: {cb.total_iterations} iterations, {cb.wall_time:.1f} s; at lambda = "
+        f"{lams[10]:.3g}: I(Xh;Y) {c0.relevance[10]:.4f} -> {cb.relevance[10]:.4f} bits, "
+        f"D_RD {c0.distortion_rd[10]:.4f} -> {cb.distortion_rd[10]:.4f}"
+    )
     fig, axes = new_figure(2, width=4.4)
-    plot_curve(c0, ax=axes[0], x="distortion_rd", closed_form=src.closed_form,
-               title="Gaussian σ² = 1: R(D) vs ½ log₂(σ²/D)")
-    plot_information_plane([c0, cb], ax=axes[1], labels=["β = 0", f"β = {args.beta:g}"],
-                           title="task relevance (label = sign of x)")
+    plot_curve(
+        c0,
+        ax=axes[0],
+        x="distortion_rd",
+        closed_form=src.closed_form,
+        title="Gaussian σ² = 1: R(D) vs ½ log₂(σ²/D)",
+    )
+    plot_information_plane(
+        [c0, cb],
+        ax=axes[1],
+        labels=["β = 0", f"β = {args.beta:g}"],
+        title="task relevance (label = sign of x)",
+    )
     save_figure(fig, args.out)
     print(f"wrote {args.out}")
 

@@ -25,8 +25,16 @@ def main() -> None:
 
     # 6 source symbols in three groups, 3 labels
     p_x = np.array([0.25, 0.15, 0.2, 0.1, 0.2, 0.1])
-    p_y = np.array([[0.85, 0.10, 0.05], [0.75, 0.15, 0.10], [0.10, 0.80, 0.10],
-                    [0.20, 0.70, 0.10], [0.05, 0.15, 0.80], [0.30, 0.30, 0.40]])
+    p_y = np.array(
+        [
+            [0.85, 0.10, 0.05],
+            [0.75, 0.15, 0.10],
+            [0.10, 0.80, 0.10],
+            [0.20, 0.70, 0.10],
+            [0.05, 0.15, 0.80],
+            [0.30, 0.30, 0.40],
+        ]
+    )
     joint = p_x[:, None] * p_y
     m = p_y @ (joint / joint.sum(axis=0)).T
     rho2 = np.sort(np.linalg.eigvals(m).real)[-2]
@@ -34,11 +42,15 @@ def main() -> None:
     c = ib_curve(p_x, p_y, 6, beta_ibs=betas, transition_rtol=1e-4)
     print(f"analytic first transition: beta_IB = 1/rho^2 = {1 / rho2:.6f}")
     for t in c.transitions:
-        print(f"transition: beta_IB in [{1 / t.upper:.6f}, {1 / t.lower:.6f}], "
-              f"clusters {t.n_before} -> {t.n_after} ({t.probes} probes)")
+        print(
+            f"transition: beta_IB in [{1 / t.upper:.6f}, {1 / t.lower:.6f}], "
+            f"clusters {t.n_before} -> {t.n_after} ({t.probes} probes)"
+        )
     first = 1 / c.transitions[0].critical
-    print(f"first located transition {first:.6f}: relative error {abs(first * rho2 - 1):.1e}; "
-          f"{len(c)} points, {c.total_iterations} iterations, {c.wall_time:.1f} s")
+    print(
+        f"first located transition {first:.6f}: relative error {abs(first * rho2 - 1):.1e}; "
+        f"{len(c)} points, {c.total_iterations} iterations, {c.wall_time:.1f} s"
+    )
     fig, axes = new_figure(2, width=4.4)
     plot_information_plane(c, ax=axes[0], title="IB information plane, transitions ★")
     ax = axes[1]

@@ -3,6 +3,21 @@
 Bits by default; ``base=`` changes the unit. See ``docs/theory.md``.
 """
 
+from . import sources  # standard sources (issue 3)
+from .batched import BatchResult, semantic_rd_batch  # issue 6
+from .capacity import CapacityResult, channel_capacity  # issue 6
+from .curves import (  # theoretical curves (issue 3)
+    Curve,
+    TargetResult,
+    Transition,
+    beta_family,
+    curve_family,
+    ib_curve,
+    locate_transition,
+    semantic_rd_curve,
+    solve_for_distortion,
+    solve_for_rate,
+)
 from .measures import (
     conditional_entropy,
     conditional_mutual_information,
@@ -18,21 +33,6 @@ from .solver import (
     rate_distortion,
     semantic_rd,
 )
-from .curves import (  # theoretical curves (issue 3)
-    Curve,
-    TargetResult,
-    Transition,
-    beta_family,
-    curve_family,
-    ib_curve,
-    locate_transition,
-    semantic_rd_curve,
-    solve_for_distortion,
-    solve_for_rate,
-)
-from . import sources  # standard sources (issue 3)
-from .capacity import CapacityResult, channel_capacity  # issue 6
-from .batched import BatchResult, semantic_rd_batch  # issue 6
 
 __all__ = [
     "ConvergenceWarning",
@@ -49,8 +49,17 @@ __all__ = [
 ]
 
 __all__ += [  # theoretical curves (issue 3)
-    "Curve", "TargetResult", "Transition", "beta_family", "curve_family", "ib_curve",
-    "locate_transition", "semantic_rd_curve", "solve_for_distortion", "solve_for_rate", "sources",
+    "Curve",
+    "TargetResult",
+    "Transition",
+    "beta_family",
+    "curve_family",
+    "ib_curve",
+    "locate_transition",
+    "semantic_rd_curve",
+    "solve_for_distortion",
+    "solve_for_rate",
+    "sources",
 ]
 
 __all__ += ["BatchResult", "CapacityResult", "channel_capacity", "semantic_rd_batch"]  # issue 6

@@ -3,8 +3,6 @@ channel-capacity iteration (NumPy only; nats)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 
@@ -16,7 +14,7 @@ def safe_log(a: np.ndarray) -> np.ndarray:
 
 
 def log_likelihood(
-    p_y_given_x: np.ndarray, p_y_given_xhat: np.ndarray, out: Optional[np.ndarray] = None
+    p_y_given_x: np.ndarray, p_y_given_xhat: np.ndarray, out: np.ndarray | None = None
 ) -> np.ndarray:
     """``out[x, x̂] = Σ_y p(y|x) log p(y|x̂)`` (nats; minus the cross-entropy, the part of
     ``d_IB`` of eq. (1) that depends on ``x̂``) as one GEMM, ``-inf`` where ``p(y|x) > 0``

@@ -34,8 +34,11 @@ def run_torch(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, device, dtyp
     enc = t(enc0)[None].repeat(bsz, 1, 1)
     q = torch.einsum("n,bnk->bk", p, enc)
     num = torch.einsum("ny,bnk->bky", joint_xy, enc)
-    r = torch.where(q[..., None] > 0, num / q[..., None].clamp_min(torch.finfo(dt).tiny),
-                    torch.full_like(num, 1.0 / pyx.shape[1]))
+    r = torch.where(
+        q[..., None] > 0,
+        num / q[..., None].clamp_min(torch.finfo(dt).tiny),
+        torch.full_like(num, 1.0 / pyx.shape[1]),
+    )
     final = enc.clone()
     iters = np.zeros(bsz, dtype=np.int64)
     conv = np.zeros(bsz, dtype=bool)
@@ -65,27 +68,31 @@ def run_torch(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, device, dtyp
             fallback = torch.ones(logits.shape[:2], dtype=torch.bool, device=dev)
         log_mu = torch.logsumexp(logits, dim=2)
         new = torch.exp(logits - log_mu[..., None])
-        log_mu = log_mu + torch.where(fallback, torch.zeros_like(log_mu),
-                                      ca[:, None] * hx[None, :])
+        log_mu = log_mu + torch.where(fallback, torch.zeros_like(log_mu), ca[:, None] * hx[None, :])
         resid = (new - enc[a]).abs().amax(dim=(1, 2))
         q_new = torch.einsum("n,bnk->bk", p, new)  # eq. (17) step 2
         if use_ib:  # eq. (17) step 3; rows of symbols out of use keep their value
             num = torch.einsum("ny,bnk->bky", joint_xy, new)
-            ra = torch.where(q_new[..., None] > 0,
-                             num / q_new[..., None].clamp_min(torch.finfo(dt).tiny), ra)
+            ra = torch.where(
+                q_new[..., None] > 0, num / q_new[..., None].clamp_min(torch.finfo(dt).tiny), ra
+            )
         done = resid <= tol
         bz = torch.as_tensor(beta[a.cpu().numpy()] == 0, device=dev)
         if bool(bz.any()):
             # Blahut's certificate: c = q_{k+1}/q_k, gap = max log c - Σ q_{k+1} log c
             alive = qa > 0
-            log_c = torch.where(alive, torch.log(q_new.clamp_min(torch.finfo(dt).tiny)) - log_q,
-                                ninf)
+            log_c = torch.where(
+                alive, torch.log(q_new.clamp_min(torch.finfo(dt).tiny)) - log_q, ninf
+            )
             # symbols out of use: log c = log Σ_x p(x) e^{-d/λ} / μ(x) computed explicitly
             log_p = torch.where(p > 0, torch.log(p), ninf)
             dead_c = torch.logsumexp(log_p[None, :, None] - dl[a] - log_mu[..., None], dim=1)
             log_c = torch.where(alive, log_c, dead_c)
-            terms = torch.where(q_new > 0, q_new * torch.where(alive, log_c, torch.zeros_like(log_c)),
-                                torch.zeros_like(q_new))
+            terms = torch.where(
+                q_new > 0,
+                q_new * torch.where(alive, log_c, torch.zeros_like(log_c)),
+                torch.zeros_like(q_new),
+            )
             gap = log_c.amax(dim=1) - terms.sum(dim=1)
             violated = (~alive) & (dead_c > 1e-12)
             revive = bz & done & violated.any(dim=1)

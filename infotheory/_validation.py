@@ -82,8 +82,9 @@ def check_distribution(p: object, name: str, *, ndim: int | None = None) -> np.n
     total = float(arr.sum())
     tol = sum_tolerance(dtype, arr.size)
     if abs(total - 1.0) > tol:
-        raise ValueError(f"{name} sums to {total:.10g}, expected 1 (tolerance {tol:.3g} for "
-                         f"{dtype} input)")
+        raise ValueError(
+            f"{name} sums to {total:.10g}, expected 1 (tolerance {tol:.3g} for {dtype} input)"
+        )
     return arr / total if tol > SUM_TOL else arr
 
 

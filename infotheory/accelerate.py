@@ -45,11 +45,10 @@ is in nats.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 
-from . import kernels
 from ._logdomain import log_likelihood
 
 #: plain eq. (17) steps before any acceleration (they identify the bulk of the support
@@ -63,7 +62,7 @@ _SLACK = 8 * np.finfo(float).eps
 _EXP_FLOOR = 240.0
 _TINY = float(np.exp(-230.0))
 
-Callback = Callable[[int, np.ndarray], Optional[bool]]
+Callback = Callable[[int, np.ndarray], bool | None]
 
 
 def _log_mu(log_q_s: np.ndarray, neg_dl_s: np.ndarray) -> np.ndarray:
@@ -73,8 +72,9 @@ def _log_mu(log_q_s: np.ndarray, neg_dl_s: np.ndarray) -> np.ndarray:
     return m + np.log(np.exp(z - m[:, None]).sum(axis=1))
 
 
-def _nnqp(px: np.ndarray, b_mat: np.ndarray, c: np.ndarray, start: np.ndarray,
-          tol: float) -> np.ndarray:
+def _nnqp(
+    px: np.ndarray, b_mat: np.ndarray, c: np.ndarray, start: np.ndarray, tol: float
+) -> np.ndarray:
     """Lawson–Hanson active-set solution of ``min ½ yᵀHy + bᵀy, y ≥ 0`` with
     ``H = Bᵀ diag(p) B`` and ``b = 1 - 2c`` (the SQP subproblem of :func:`sqp_rd`).
 
@@ -153,7 +153,7 @@ def sqp_rd(
     gap_tol: float,
     log_c_tol: float,
     max_steps: int,
-    callback: Optional[Callback] = None,
+    callback: Callback | None = None,
     it0: int = 0,
 ) -> tuple[np.ndarray, int, str]:
     """Active-set SQP (Newton) method for rate-distortion (``β = 0``) from marginal ``q``.
@@ -234,7 +234,6 @@ def sqp_rd(
     return q, steps, f"sqp: reached {max_steps} steps"
 
 
-
 #: Newton's step is used when its linear system has at most this many unknowns ``D``
 #: (``|S|`` + the positive entries of ``p(y|x̂)`` on the support ``S``) and costs at
 #: ``NEWTON_MAX_COST`` times the flops of a plain step on the support (``n·D² + D³``
@@ -260,8 +259,15 @@ _PRUNE_FROM = math.log(1e-3)
 _DYING = 1e-12
 
 
-def _semantic_step(log_q: np.ndarray, r_s: np.ndarray, px: np.ndarray, joint_xy: np.ndarray,
-                   pyx: np.ndarray, neg_dl_s: np.ndarray, coef: float):
+def _semantic_step(
+    log_q: np.ndarray,
+    r_s: np.ndarray,
+    px: np.ndarray,
+    joint_xy: np.ndarray,
+    pyx: np.ndarray,
+    neg_dl_s: np.ndarray,
+    coef: float,
+):
     """One eq. (17) step from ``(q, r)`` on the support ``S`` (columns of ``neg_dl_s``).
 
     Returns ``log μ(x)`` (eq. 13, without the constant ``coef·H(Y|X=x)``), the encoder
@@ -290,8 +296,14 @@ def _lyapunov(log_mu: np.ndarray, px: np.ndarray) -> float:
     return -float(px[used] @ log_mu[used])
 
 
-def _newton_matrix(e: np.ndarray, px: np.ndarray, pyx: np.ndarray, coef: float,
-                   var_a: np.ndarray, var_j: np.ndarray) -> np.ndarray:
+def _newton_matrix(
+    e: np.ndarray,
+    px: np.ndarray,
+    pyx: np.ndarray,
+    coef: float,
+    var_a: np.ndarray,
+    var_j: np.ndarray,
+) -> np.ndarray:
     """``I - J`` for Newton's method on ``T(z) = z`` (``T`` = one eq. (17) step).
 
     Unknowns ``i = (j, a)``: ``j = 0`` is ``log q(a)``, ``j = y + 1`` is ``log r(y|a)``
@@ -316,8 +328,9 @@ def _newton_matrix(e: np.ndarray, px: np.ndarray, pyx: np.ndarray, coef: float,
     return np.eye(var_a.size) - jac
 
 
-def _newton_solve(mat: np.ndarray, phi: np.ndarray, log_q: np.ndarray, var_a: np.ndarray,
-                  mu: float):
+def _newton_solve(
+    mat: np.ndarray, phi: np.ndarray, log_q: np.ndarray, var_a: np.ndarray, mu: float
+):
     """Damped Newton step ``δ = (1 + μ)(I - J + μI)⁻¹ φ`` with **predicted pruning**.
 
     ``μ = 0`` is Newton's step; as ``μ → ∞`` it tends to the plain step ``δ = φ``
@@ -429,7 +442,9 @@ def _newton_support(px, pyx, joint_xy, dl, coef, q, r, *, max_steps, callback, i
                     lr -= np.logaddexp.reduce(lr, axis=1)[:, None]
                     rc = np.exp(lr)
                     with np.errstate(divide="ignore"):
-                        g_c = _lyapunov(_semantic_step(lq, rc, px, joint_xy, pyx, neg_dl_s, coef)[0], px)
+                        g_c = _lyapunov(
+                            _semantic_step(lq, rc, px, joint_xy, pyx, neg_dl_s, coef)[0], px
+                        )
                     if g_c <= f_enc + _SLACK * abs(f_enc):
                         log_q, r_s, accepted = lq, rc, True
                         mu = mu / 10.0 if mu > 1e-8 else 0.0
@@ -500,7 +515,9 @@ def _rows_out_of_use(px, pyx, dl, coef, q, r):
         prev = log_c[todo]
         seen = ok & np.isfinite(prev)
         gain = np.where(seen, new_c - np.where(seen, prev, 0.0), np.inf)
-        reach = np.where(seen, new_c + np.where(seen, gain, 0.0) * (_DEAD_ROW_STEPS - 1 - t), np.inf)
+        reach = np.where(
+            seen, new_c + np.where(seen, gain, 0.0) * (_DEAD_ROW_STEPS - 1 - t), np.inf
+        )
         done = ~ok | (gain <= 1e-13) | (reach < -1e-12)
         log_c[todo] = new_c
         todo = todo[~done]
@@ -520,7 +537,7 @@ def newton_semantic(
     r: np.ndarray,
     *,
     max_steps: int,
-    callback: Optional[Callback] = None,
+    callback: Callback | None = None,
     it0: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, int, str]:
     """The accelerated phase for ``β > 0`` and the IB, from the marginals ``(q, r)``.
@@ -544,14 +561,30 @@ def newton_semantic(
     while steps < max_steps:
         sup = q > 0
         n_vars = int(sup.sum() + np.count_nonzero(r[sup] > 0))
-        flops = n * n_vars ** 2 + float(n_vars) ** 3
+        flops = n * n_vars**2 + float(n_vars) ** 3
         cost = flops / (n * sup.sum() * (m + 2))
         if n_vars > NEWTON_MAX_VARS or (cost > NEWTON_MAX_COST and flops > 1e7):
-            return q, r, steps, (f"newton: not used ({n_vars} unknowns, a step would cost "
-                                 f"{cost:.0f}x the flops of a plain step), {prunes} pruning(s)")
-        q, r, st, why = _newton_support(px, pyx, joint_xy, dl, coef, q, r,
-                                        max_steps=max_steps - steps, callback=callback,
-                                        it0=it0 + steps)
+            return (
+                q,
+                r,
+                steps,
+                (
+                    f"newton: not used ({n_vars} unknowns, a step would cost "
+                    f"{cost:.0f}x the flops of a plain step), {prunes} pruning(s)"
+                ),
+            )
+        q, r, st, why = _newton_support(
+            px,
+            pyx,
+            joint_xy,
+            dl,
+            coef,
+            q,
+            r,
+            max_steps=max_steps - steps,
+            callback=callback,
+            it0=it0 + steps,
+        )
         steps += st
         if why == "callback":
             return q, r, steps, "stopped by callback"

@@ -32,7 +32,6 @@ from __future__ import annotations
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Optional, Union
 
 import numba
 import numpy as np
@@ -53,7 +52,6 @@ from .solver import (
     _row_entropies,
     _solve,
 )
-
 
 #: the float32 phase of the torch backend stops at this residual (and, at β = 0, this
 #: Blahut gap in nats): ~100 float32 ulps, what float32 steps can still resolve
@@ -101,13 +99,17 @@ def _check_params(lams: object, betas: object) -> tuple[np.ndarray, np.ndarray]:
     lam = np.atleast_1d(as_float_array(lams, "lams"))
     beta = np.atleast_1d(as_float_array(betas, "betas"))
     if lam.ndim != 1 or beta.ndim != 1:
-        raise ValueError(f"lams and betas must be scalars or 1-dimensional, got shapes "
-                         f"{lam.shape} and {beta.shape}")
+        raise ValueError(
+            f"lams and betas must be scalars or 1-dimensional, got shapes "
+            f"{lam.shape} and {beta.shape}"
+        )
     try:
         lam, beta = np.broadcast_arrays(lam, beta)
     except ValueError:
-        raise ValueError(f"lams (length {lam.size}) and betas (length {beta.size}) must have "
-                         "the same length, or one of them length 1") from None
+        raise ValueError(
+            f"lams (length {lam.size}) and betas (length {beta.size}) must have "
+            "the same length, or one of them length 1"
+        ) from None
     if np.any(lam <= 0):
         raise ValueError(f"lams must be > 0, got min {lam.min()!r}")
     if np.any(beta < 0):
@@ -130,8 +132,8 @@ def semantic_rd_batch(
     gap_tol: float = 1e-10,
     max_iter: int = 100_000,
     base: float = 2,
-    accelerate: Union[bool, str] = "auto",
-    device: Optional[str] = None,
+    accelerate: bool | str = "auto",
+    device: str | None = None,
     dtype: str = "float64",
 ) -> BatchResult:
     """Solve ``B`` semantic rate-distortion problems (eq. 11) on one source at once.
@@ -207,41 +209,84 @@ def semantic_rd_batch(
             # accelerated problems run the plain warm-up in the batch kernel, then the
             # accelerated phase of semantic_rd (as it does one by one)
             accel = accelerate == "auto" or bool(accelerate)
-            results = _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base,
-                                 accel)
+            results = _run_numba(
+                px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base, accel
+            )
             backend = "numba"
         else:
             from ._torch_backend import run_torch
+
             # float32 stops at what float32 can resolve (FLOAT32_TOL); float64 finishes
-            tol_t, gap_t = ((tol, gap_nats) if dtype == "float64" else
-                            (max(tol, FLOAT32_TOL), max(gap_nats, FLOAT32_TOL)))
-            encs, iters, conv = run_torch(px, pyx, d, enc0, lam, beta, tol_t, gap_t, max_iter,
-                                          device, dtype)
+            tol_t, gap_t = (
+                (tol, gap_nats)
+                if dtype == "float64"
+                else (max(tol, FLOAT32_TOL), max(gap_nats, FLOAT32_TOL))
+            )
+            encs, iters, conv = run_torch(
+                px, pyx, d, enc0, lam, beta, tol_t, gap_t, max_iter, device, dtype
+            )
             backend = f"torch-{device}"
             if dtype == "float32":
                 # float32 cannot reach the float64 tolerances (its residual stalls at
                 # rounding, sometimes at exactly 0 far from the answer): every problem is
                 # finished in float64 by the accelerated path of semantic_rd from its
                 # float32 encoder, so it meets tol/gap_tol or is reported unconverged
-                results = [_finish_float64(px, pyx, d, encs[b], float(beta[b]), float(lam[b]),
-                                           tol, gap_nats, max_iter, log_base, int(iters[b]))
-                           for b in range(lam.size)]
+                results = [
+                    _finish_float64(
+                        px,
+                        pyx,
+                        d,
+                        encs[b],
+                        float(beta[b]),
+                        float(lam[b]),
+                        tol,
+                        gap_nats,
+                        max_iter,
+                        log_base,
+                        int(iters[b]),
+                    )
+                    for b in range(lam.size)
+                ]
             else:
-                results = [_evaluate(px, pyx, d, encs[b], float(beta[b]), float(lam[b]),
-                                     log_base, int(iters[b]), bool(conv[b]), max_iter)
-                           for b in range(lam.size)]
+                results = [
+                    _evaluate(
+                        px,
+                        pyx,
+                        d,
+                        encs[b],
+                        float(beta[b]),
+                        float(lam[b]),
+                        log_base,
+                        int(iters[b]),
+                        bool(conv[b]),
+                        max_iter,
+                    )
+                    for b in range(lam.size)
+                ]
     if not all(r.converged for r in results):
         bad = [b for b, r in enumerate(results) if not r.converged]
-        warnings.warn(f"semantic_rd_batch: problems {bad} reached max_iter = {max_iter}; "
-                      "their results are not converged", ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"semantic_rd_batch: problems {bad} reached max_iter = {max_iter}; "
+            "their results are not converged",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     col = lambda name: np.array([getattr(r, name) for r in results], dtype=np.float64)
     return BatchResult(
-        results=results, lam=lam, beta=beta, rate=col("rate"), distortion_rd=col("distortion_rd"),
-        distortion_ib=col("distortion_ib"), distortion=col("distortion"),
-        relevance=col("relevance"), objective=col("objective"), residual=col("residual"),
+        results=results,
+        lam=lam,
+        beta=beta,
+        rate=col("rate"),
+        distortion_rd=col("distortion_rd"),
+        distortion_ib=col("distortion_ib"),
+        distortion=col("distortion"),
+        relevance=col("relevance"),
+        objective=col("objective"),
+        residual=col("residual"),
         gap=np.array([np.nan if r.gap is None else r.gap for r in results]),
         iterations=np.array([r.iterations for r in results], dtype=np.int64),
-        converged=np.array([r.converged for r in results], dtype=bool), backend=backend,
+        converged=np.array([r.converged for r in results], dtype=bool),
+        backend=backend,
     )
 
 
@@ -258,18 +303,36 @@ def _finish_float64(px, pyx, d, enc32, beta, lam, tol, gap_nats, max_iter, log_b
     :func:`infotheory.semantic_rd`, no warm-up, up to ``max_iter`` more steps);
     ``iterations`` counts both phases."""
     enc = enc32 / enc32.sum(axis=1, keepdims=True)
-    res = _solve(px, pyx, d, enc, beta, lam, tol, gap_nats, max_iter, log_base, None, True,
-                 warmup=0, warn=False)
-    return replace(res, iterations=steps32 + res.iterations,
-                   message=f"{res.message} [after {steps32} float32 steps, finished in float64]")
+    res = _solve(
+        px,
+        pyx,
+        d,
+        enc,
+        beta,
+        lam,
+        tol,
+        gap_nats,
+        max_iter,
+        log_base,
+        None,
+        True,
+        warmup=0,
+        warn=False,
+    )
+    return replace(
+        res,
+        iterations=steps32 + res.iterations,
+        message=f"{res.message} [after {steps32} float32 steps, finished in float64]",
+    )
 
 
 def _evaluate(px, pyx, d, enc, beta, lam, log_base, iterations, converged, max_iter):
     """The result of problem ``(β, λ)`` from its final encoder (NumPy code of
     :func:`infotheory.evaluate_encoder`), with the batch's iteration count."""
     ev = _iterate(px, pyx, d, enc, beta, lam, 0.0, 0.0, 1, log_base, None, evaluate_only=True)
-    return replace(ev, iterations=iterations, converged=converged,
-                   message=_message(converged, beta, max_iter))
+    return replace(
+        ev, iterations=iterations, converged=converged, message=_message(converged, beta, max_iter)
+    )
 
 
 def _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base, accel):
@@ -297,8 +360,20 @@ def _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base, a
         if accel and beta_b > 0:
             return None  # solved entirely in phase 2
         enc, q, r = enc0.copy(), q0.copy(), r0.copy()
-        steps, conv, _ = kernels.batch_plain_run(px, pyx, h_x, d / lam_b, beta_b / lam_b, enc, q,
-                                                 r, tol, gap_nats, limit, _DEAD_CHECK_EVERY)
+        steps, conv, _ = kernels.batch_plain_run(
+            px,
+            pyx,
+            h_x,
+            d / lam_b,
+            beta_b / lam_b,
+            enc,
+            q,
+            r,
+            tol,
+            gap_nats,
+            limit,
+            _DEAD_CHECK_EVERY,
+        )
         return enc, int(steps), bool(conv)
 
     def finish(b: int, state) -> SemanticRDResult:
@@ -308,21 +383,48 @@ def _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base, a
             # the accelerated β > 0 path (SQP and Newton) turns rounding-level differences
             # of its start into different iteration counts: the single-problem path
             # gives the one-by-one answer exactly
-            return _solve(px, pyx, d, enc0.copy(), beta_b, lam_b, tol, gap_nats, max_iter,
-                          log_base, None, True)
+            return _solve(
+                px,
+                pyx,
+                d,
+                enc0.copy(),
+                beta_b,
+                lam_b,
+                tol,
+                gap_nats,
+                max_iter,
+                log_base,
+                None,
+                True,
+            )
         enc, steps, conv = state
         if not conv and accel and steps < max_iter:
             # finish on the accelerated single-problem path (semantic_rd after its warm-up)
-            return _solve(px, pyx, d, enc, beta_b, lam_b, tol, gap_nats, max_iter - steps,
-                          log_base, None, True, warmup=0, it0=steps)
+            return _solve(
+                px,
+                pyx,
+                d,
+                enc,
+                beta_b,
+                lam_b,
+                tol,
+                gap_nats,
+                max_iter - steps,
+                log_base,
+                None,
+                True,
+                warmup=0,
+                it0=steps,
+            )
         return _evaluate(px, pyx, d, enc, beta_b, lam_b, log_base, steps, conv, max_iter)
 
     bsz = lam.size
     workers = min(numba.get_num_threads(), bsz)
     if workers <= 1:
         return [finish(b, plain(b)) for b in range(bsz)]
-    with ThreadPoolExecutor(max_workers=workers, initializer=numba.set_num_threads,
-                            initargs=(1,)) as pool:
+    with ThreadPoolExecutor(
+        max_workers=workers, initializer=numba.set_num_threads, initargs=(1,)
+    ) as pool:
         if n * k >= kernels.PARALLEL_MIN_SIZE and numba.threading_layer() != "workqueue":
             # large problems: each task runs both phases, so one thread's Python (phase 2)
             # overlaps the other's Numba (phase 1); phase 2 calls the parallel builds of

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_base, check_conditional, check_int, check_positive
 from ._logdomain import log_likelihood as _log_likelihood
+from ._validation import check_base, check_conditional, check_int, check_positive
 from .solver import ConvergenceWarning, _row_entropies
 
 
@@ -149,8 +149,12 @@ def channel_capacity(
         else:
             r, omega = r_plain, max(1.0, omega / 4.0)
     if not converged:
-        warnings.warn(f"channel_capacity: {message} (gap {(upper - lower) / log_base:.3g}); "
-                      "the result is not converged", ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"channel_capacity: {message} (gap {(upper - lower) / log_base:.3g}); "
+            "the result is not converged",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     # I(r) of the returned input, and the bounds at that input
     dv, q = _divergences(w, h_w, r)
     pos = r > 0
@@ -158,8 +162,14 @@ def channel_capacity(
     upper = float(dv.max())
     lower = max(upper + math.log(float(r @ np.exp(dv - upper))), info)
     return CapacityResult(
-        capacity=info / log_base, input_distribution=r, output_distribution=q,
-        lower_bound=lower / log_base, upper_bound=upper / log_base,
-        gap=(upper - info) / log_base, iterations=it, converged=converged,
-        base=math.exp(log_base), message=message,
+        capacity=info / log_base,
+        input_distribution=r,
+        output_distribution=q,
+        lower_bound=lower / log_base,
+        upper_bound=upper / log_base,
+        gap=(upper - info) / log_base,
+        iterations=it,
+        converged=converged,
+        base=math.exp(log_base),
+        message=message,
     )

@@ -30,7 +30,7 @@ import re
 import sys
 import tempfile
 import time
-from typing import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -51,14 +51,33 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: internal argument names (first word of a library error) -> the flag a user typed
-_SOURCE_FLAGS = {"n_points": "--grid", "error": "--label-error", "label_error": "--label-error",
-                 "p": "--p", "variance": "--variance", "n_samples": "--samples",
-                 "n_codebook": "--codebook"}
-_COMMON_FLAGS = {"tol": "--tol", "gap_tol": "--tol", "max_iter": "--max-iter", "base": "--base",
-                 "seed": "--seed", "n_jobs": "--jobs", "restarts": "--restarts",
-                 "lam_range": "--lam-min/--lam-max", "lams": "--lams", "beta": "--beta",
-                 "betas": "--betas", "lam": "--lam", "rate": "--rate", "n_clusters": "--clusters",
-                 "beta_ib_range": "--beta-ib-min/--beta-ib-max", "max_rows": "--max-rows"}
+_SOURCE_FLAGS = {
+    "n_points": "--grid",
+    "error": "--label-error",
+    "label_error": "--label-error",
+    "p": "--p",
+    "variance": "--variance",
+    "n_samples": "--samples",
+    "n_codebook": "--codebook",
+}
+_COMMON_FLAGS = {
+    "tol": "--tol",
+    "gap_tol": "--tol",
+    "max_iter": "--max-iter",
+    "base": "--base",
+    "seed": "--seed",
+    "n_jobs": "--jobs",
+    "restarts": "--restarts",
+    "lam_range": "--lam-min/--lam-max",
+    "lams": "--lams",
+    "beta": "--beta",
+    "betas": "--betas",
+    "lam": "--lam",
+    "rate": "--rate",
+    "n_clusters": "--clusters",
+    "beta_ib_range": "--beta-ib-min/--beta-ib-max",
+    "max_rows": "--max-rows",
+}
 
 
 @contextlib.contextmanager
@@ -71,7 +90,7 @@ def _flags(names: Mapping[str, str]) -> Iterator[None]:
         msg = str(exc)
         m = re.match(r"(target )?([A-Za-z_]+)\b", msg)
         if m and m.group(2) in names:
-            msg = names[m.group(2)] + msg[m.end(2):]  # "target rate 9 ..." -> "--rate 9 ..."
+            msg = names[m.group(2)] + msg[m.end(2) :]  # "target rate 9 ..." -> "--rate 9 ..."
             raise type(exc)(msg) from None
         raise
 
@@ -92,7 +111,9 @@ def _floats(text: str) -> list[float]:
     try:
         vals = [float(v) for v in text.replace(" ", "").split(",") if v != ""]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
     if not vals:
         raise argparse.ArgumentTypeError("expected at least one number")
     return vals
@@ -100,16 +121,31 @@ def _floats(text: str) -> list[float]:
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("source")
-    g.add_argument("--source", choices=("binary", "gaussian", "digits"), default="binary",
-                   help="built-in source (default: binary)")
-    g.add_argument("--npz", metavar="FILE",
-                   help="load arrays p_x, p_y_given_x, d_rd from a .npz file instead of --source")
+    g.add_argument(
+        "--source",
+        choices=("binary", "gaussian", "digits"),
+        default="binary",
+        help="built-in source (default: binary)",
+    )
+    g.add_argument(
+        "--npz",
+        metavar="FILE",
+        help="load arrays p_x, p_y_given_x, d_rd from a .npz file instead of --source",
+    )
     g.add_argument("--p", type=float, default=0.25, help="binary: P(X=1) (default 0.25)")
-    g.add_argument("--label-error", type=float, default=0.1,
-                   help="label noise of the symmetric label channel (default 0.1)")
+    g.add_argument(
+        "--label-error",
+        type=float,
+        default=0.1,
+        help="label noise of the symmetric label channel (default 0.1)",
+    )
     g.add_argument("--variance", type=float, default=1.0, help="gaussian: σ² (default 1)")
-    g.add_argument("--grid", type=int, default=25, help="gaussian: number of grid points (default 25)")
-    g.add_argument("--samples", type=int, default=200, help="digits: number of images (default 200)")
+    g.add_argument(
+        "--grid", type=int, default=25, help="gaussian: number of grid points (default 25)"
+    )
+    g.add_argument(
+        "--samples", type=int, default=200, help="digits: number of images (default 200)"
+    )
     g.add_argument("--codebook", type=int, default=32, help="digits: codebook size (default 32)")
 
 
@@ -117,7 +153,9 @@ def _add_solver_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("solver")
     g.add_argument("--tol", type=float, default=None, help="solver stationarity tolerance")
     g.add_argument("--max-iter", type=int, default=None, help="solver iteration cap per point")
-    g.add_argument("--base", type=float, default=2.0, help="log base of information (default 2: bits)")
+    g.add_argument(
+        "--base", type=float, default=2.0, help="log base of information (default 2: bits)"
+    )
     g.add_argument("--seed", type=int, default=0, help="seed of random starts (default 0)")
 
 
@@ -126,32 +164,59 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--out", metavar="DIR", help="write CSV, JSON and PNG files into DIR")
     g.add_argument("--no-plot", action="store_true", help="do not write PNGs")
     g.add_argument("--max-rows", type=int, default=40, help="rows of the stdout table (default 40)")
-    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="tqdm progress bar on stderr (default: on a terminal, after 2 s)")
+    g.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="tqdm progress bar on stderr (default: on a terminal, after 2 s)",
+    )
 
 
 def _build_parser() -> _Parser:
-    parser = _Parser(prog="python -m infotheory",
-                     description="Theoretical semantic rate-distortion curves (eq. 11, solved by eq. 17). "
-                                 "Without a command: the demo.")
+    parser = _Parser(
+        prog="python -m infotheory",
+        description="Theoretical semantic rate-distortion curves (eq. 11, solved by eq. 17). "
+        "Without a command: the demo.",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    d = sub.add_parser("demo", help="binary R(D) against its closed form + a semantic example (default)")
-    d.add_argument("--out", metavar="DIR", default="demo_output", help="output directory (default ./demo_output)")
+    d = sub.add_parser(
+        "demo", help="binary R(D) against its closed form + a semantic example (default)"
+    )
+    d.add_argument(
+        "--out",
+        metavar="DIR",
+        default="demo_output",
+        help="output directory (default ./demo_output)",
+    )
 
     c = sub.add_parser("curve", help="semantic R-D curve(s) over λ at one or more β")
     _add_source_args(c)
-    c.add_argument("--beta", type=_floats, default=[0.0], help="β, or comma-separated βs (default 0)")
+    c.add_argument(
+        "--beta", type=_floats, default=[0.0], help="β, or comma-separated βs (default 0)"
+    )
     c.add_argument("--lams", type=_floats, help="comma-separated λ values (overrides the range)")
     c.add_argument("--lam-min", type=float, help="smallest λ (default: automatic)")
     c.add_argument("--lam-max", type=float, help="largest λ (default: automatic)")
     c.add_argument("--n-points", type=int, default=30, help="number of λ values (default 30)")
-    c.add_argument("--cold", action="store_true", help="independent cold starts instead of warm starts")
-    c.add_argument("--direction", choices=("auto", "up", "down", "both"), default="auto",
-                   help="warm-start sweep direction (default auto)")
-    c.add_argument("--restarts", type=int, default=0,
-                   help="extra seeded cold starts per point; the lowest F is kept (default 0)")
-    c.add_argument("--transitions", action="store_true", help="locate phase transitions by bisection")
+    c.add_argument(
+        "--cold", action="store_true", help="independent cold starts instead of warm starts"
+    )
+    c.add_argument(
+        "--direction",
+        choices=("auto", "up", "down", "both"),
+        default="auto",
+        help="warm-start sweep direction (default auto)",
+    )
+    c.add_argument(
+        "--restarts",
+        type=int,
+        default=0,
+        help="extra seeded cold starts per point; the lowest F is kept (default 0)",
+    )
+    c.add_argument(
+        "--transitions", action="store_true", help="locate phase transitions by bisection"
+    )
     c.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     _add_solver_args(c)
     _add_output_args(c)
@@ -188,11 +253,15 @@ def _load_source(args: argparse.Namespace):  # -> Source
                 files = list(z.files)
                 arrays = {k: np.asarray(z[k]) for k in ("p_x", "p_y_given_x", "d_rd") if k in files}
         except Exception as exc:  # OSError, zipfile.BadZipFile, pickled data, ...
-            raise ValueError(f"--npz {path}: not a valid .npz file ({type(exc).__name__})") from None
+            raise ValueError(
+                f"--npz {path}: not a valid .npz file ({type(exc).__name__})"
+            ) from None
         missing = [k for k in ("p_x", "p_y_given_x", "d_rd") if k not in arrays]
         if missing:
-            raise ValueError(f"--npz {path}: missing array(s) {', '.join(missing)} "
-                             f"(found {', '.join(files) or 'none'})")
+            raise ValueError(
+                f"--npz {path}: missing array(s) {', '.join(missing)} "
+                f"(found {', '.join(files) or 'none'})"
+            )
         from .sources import check_source_arrays
 
         try:
@@ -204,15 +273,21 @@ def _load_source(args: argparse.Namespace):  # -> Source
         if args.source == "binary":
             return binary_source(args.p, label_error=args.label_error)
         if args.source == "gaussian":
-            return gaussian_source(args.variance, n_points=args.grid, width=3.5,
-                                   label_error=args.label_error)
-        return digits_source(n_samples=args.samples, n_codebook=args.codebook,
-                             label_error=args.label_error, seed=args.seed)
+            return gaussian_source(
+                args.variance, n_points=args.grid, width=3.5, label_error=args.label_error
+            )
+        return digits_source(
+            n_samples=args.samples,
+            n_codebook=args.codebook,
+            label_error=args.label_error,
+            seed=args.seed,
+        )
 
 
 def _solver_kw(args: argparse.Namespace) -> dict:
-    return dict(tol=args.tol, max_iter=args.max_iter, base=args.base, seed=args.seed,
-                progress=args.progress)
+    return dict(
+        tol=args.tol, max_iter=args.max_iter, base=args.base, seed=args.seed, progress=args.progress
+    )
 
 
 def _write_curve(curve, out: str | None, stem: str) -> list[str]:
@@ -241,27 +316,49 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     print(f"# source: {src.name}")
     for beta in args.beta:
         with _flags({**_COMMON_FLAGS, "n_points": "--n-points"}):
-            c = semantic_rd_curve(*src, beta=beta, lams=args.lams, n_points=args.n_points,
-                                  lam_range=lam_range, warm=not args.cold, direction=args.direction,
-                                  restarts=args.restarts, locate_transitions=args.transitions,
-                                  n_jobs=args.jobs, **_solver_kw(args))
+            c = semantic_rd_curve(
+                *src,
+                beta=beta,
+                lams=args.lams,
+                n_points=args.n_points,
+                lam_range=lam_range,
+                warm=not args.cold,
+                direction=args.direction,
+                restarts=args.restarts,
+                locate_transitions=args.transitions,
+                n_jobs=args.jobs,
+                **_solver_kw(args),
+            )
         curves.append(c)
-        print(f"# beta = {beta:g}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s")
+        print(
+            f"# beta = {beta:g}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s"
+        )
         print(c.table(max_rows=args.max_rows))
         for t in c.transitions:
-            print(f"# transition: lambda_c = {t.critical:.6g} in [{t.lower:.6g}, {t.upper:.6g}] "
-                  f"(n_eff {t.n_before} -> {t.n_after})")
+            print(
+                f"# transition: lambda_c = {t.critical:.6g} in [{t.lower:.6g}, {t.upper:.6g}] "
+                f"(n_eff {t.n_before} -> {t.n_after})"
+            )
         gaps = c.disagreements()
         if gaps.size:
-            print(f"# branches disagree at {gaps.size} point(s): lambda = "
-                  + ", ".join(f"{c.lam[i]:.4g}" for i in gaps[:10]))
+            print(
+                f"# branches disagree at {gaps.size} point(s): lambda = "
+                + ", ".join(f"{c.lam[i]:.4g}" for i in gaps[:10])
+            )
         stem = "curve" if len(args.beta) == 1 else f"curve_beta={beta:g}"
         written += _write_curve(c, args.out, stem)
     if args.out and not args.no_plot:
         closed = src.closed_form if all(b == 0 for b in args.beta) else None
         p1 = os.path.join(args.out, "rd_curve.png")
-        save_figure(plot_curve(curves if len(curves) > 1 else curves[0], closed_form=closed,
-                               x="distortion", title=src.name), p1)
+        save_figure(
+            plot_curve(
+                curves if len(curves) > 1 else curves[0],
+                closed_form=closed,
+                x="distortion",
+                title=src.name,
+            ),
+            p1,
+        )
         p2 = os.path.join(args.out, "information_plane.png")
         save_figure(plot_information_plane(curves, title=src.name), p2)
         written += [p1, p2]
@@ -280,7 +377,9 @@ def _cmd_family(args: argparse.Namespace) -> int:
         c = beta_family(*src, betas=args.betas, lam=args.lam, rate=args.rate, **_solver_kw(args))
     print(f"# source: {src.name}")
     fixed = f"lambda = {args.lam:g}" if args.lam is not None else f"rate = {args.rate:g}"
-    print(f"# beta family at {fixed}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s")
+    print(
+        f"# beta family at {fixed}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s"
+    )
     print(c.table(max_rows=args.max_rows))
     written = _write_curve(c, args.out, "beta_family")
     if args.out and not args.no_plot:
@@ -304,13 +403,21 @@ def _cmd_ib(args: argparse.Namespace) -> int:
             raise ValueError("give both --beta-ib-min and --beta-ib-max (or neither)")
         rng = (args.beta_ib_min, args.beta_ib_max)
     with _flags({**_COMMON_FLAGS, "n_points": "--n-points"}):
-        c = ib_curve(src.p_x, src.p_y_given_x, args.clusters, n_points=args.n_points,
-                     beta_ib_range=rng, **_solver_kw(args))
+        c = ib_curve(
+            src.p_x,
+            src.p_y_given_x,
+            args.clusters,
+            n_points=args.n_points,
+            beta_ib_range=rng,
+            **_solver_kw(args),
+        )
     print(f"# source: {src.name}; IB with {args.clusters} clusters (beta_IB = 1/lambda)")
     print(c.table(max_rows=args.max_rows))
     for t in c.transitions:
-        print(f"# transition: beta_IB_c = {1 / t.critical:.6g} in [{1 / t.upper:.6g}, {1 / t.lower:.6g}] "
-              f"(clusters {t.n_before} -> {t.n_after})")
+        print(
+            f"# transition: beta_IB_c = {1 / t.critical:.6g} in [{1 / t.upper:.6g}, {1 / t.lower:.6g}] "
+            f"(clusters {t.n_before} -> {t.n_after})"
+        )
     written = _write_curve(c, args.out, "ib_curve")
     if args.out and not args.no_plot:
         p = os.path.join(args.out, "information_plane.png")
@@ -332,37 +439,67 @@ def run_demo(out: str) -> int:
     t0 = time.perf_counter()
     p = 0.25
     src = binary_source(p)
-    c = semantic_rd_curve(*src, beta=0.0, lam_range=(0.1, 1.0 / math.log((1 - p) / p) * 1.3), n_points=12)
+    c = semantic_rd_curve(
+        *src, beta=0.0, lam_range=(0.1, 1.0 / math.log((1 - p) / p) * 1.3), n_points=12
+    )
     cf = src.closed_form(c.distortion_rd)
-    print(f"Binary source p = {p}, Hamming distortion: R(D) from the solver (eq. 17, beta = 0) "
-          "against h(p) - h(D) [bits]")
-    print(f"{'lambda':>9} {'D':>10} {'R solver':>10} {'h(p)-h(D)':>10} {'|diff|':>9} {'Blahut LB':>10}")
+    print(
+        f"Binary source p = {p}, Hamming distortion: R(D) from the solver (eq. 17, beta = 0) "
+        "against h(p) - h(D) [bits]"
+    )
+    print(
+        f"{'lambda':>9} {'D':>10} {'R solver':>10} {'h(p)-h(D)':>10} {'|diff|':>9} {'Blahut LB':>10}"
+    )
     for i in range(len(c)):
-        print(f"{c.lam[i]:9.4f} {c.distortion_rd[i]:10.6f} {c.rate[i]:10.6f} {cf[i]:10.6f} "
-              f"{abs(c.rate[i] - cf[i]):9.2e} {c.rate_lower_bound[i]:10.6f}")
+        print(
+            f"{c.lam[i]:9.4f} {c.distortion_rd[i]:10.6f} {c.rate[i]:10.6f} {cf[i]:10.6f} "
+            f"{abs(c.rate[i] - cf[i]):9.2e} {c.rate_lower_bound[i]:10.6f}"
+        )
     err = float(np.max(np.abs(c.rate - cf)))
-    print(f"max |R_solver - R_closed| = {err:.2e} bits over {len(c)} points "
-          f"({c.total_iterations} iterations)")
+    print(
+        f"max |R_solver - R_closed| = {err:.2e} bits over {len(c)} points "
+        f"({c.total_iterations} iterations)"
+    )
 
     # semantic example: 8 amplitude levels, the task label is the sign, seen through a BSC(0.1)
     levels = np.arange(8, dtype=float)[:, None]
-    sem = source_from_data(levels / 7.0, (levels[:, 0] >= 4).astype(int), codebook=levels / 7.0,
-                           label_error=0.1, name="8-level source, sign label")
+    sem = source_from_data(
+        levels / 7.0,
+        (levels[:, 0] >= 4).astype(int),
+        codebook=levels / 7.0,
+        label_error=0.1,
+        name="8-level source, sign label",
+    )
     lams = np.geomspace(0.3, 0.004, 14)
     sem_curves = [semantic_rd_curve(*sem, beta=b, lams=lams) for b in (0.0, 0.05)]
     print()
-    print(f"Semantic R-D ({sem.name}): D_S = D_RD + beta*D_IB (eq. 6); beta > 0 steers the encoder "
-          "towards the task: more I(Xh;Y) at comparable rate, paid in D_RD")
+    print(
+        f"Semantic R-D ({sem.name}): D_S = D_RD + beta*D_IB (eq. 6); beta > 0 steers the encoder "
+        "towards the task: more I(Xh;Y) at comparable rate, paid in D_RD"
+    )
     print(f"{'beta':>6} {'lambda':>9} {'rate':>9} {'D_RD':>9} {'I(Xh;Y)':>9}")
     for cc in sem_curves:
         for i in range(0, len(cc), 3):
-            print(f"{cc.beta[i]:6.3g} {cc.lam[i]:9.4f} {cc.rate[i]:9.4f} {cc.distortion_rd[i]:9.5f} "
-                  f"{cc.relevance[i]:9.4f}")
+            print(
+                f"{cc.beta[i]:6.3g} {cc.lam[i]:9.4f} {cc.rate[i]:9.4f} {cc.distortion_rd[i]:9.5f} "
+                f"{cc.relevance[i]:9.4f}"
+            )
     fig, axes = new_figure(3, width=4.0)
-    plot_curve(c, ax=axes[0], x="distortion_rd", closed_form=src.closed_form,
-               title=f"binary p={p}: R(D) vs h(p)-h(D)")
-    plot_curve(sem_curves, ax=axes[1], x="distortion_rd", bound=False, envelope=False,
-               title="semantic R-D: rate vs D_RD")
+    plot_curve(
+        c,
+        ax=axes[0],
+        x="distortion_rd",
+        closed_form=src.closed_form,
+        title=f"binary p={p}: R(D) vs h(p)-h(D)",
+    )
+    plot_curve(
+        sem_curves,
+        ax=axes[1],
+        x="distortion_rd",
+        bound=False,
+        envelope=False,
+        title="semantic R-D: rate vs D_RD",
+    )
     plot_information_plane(sem_curves, ax=axes[2], title="information plane")
     path = os.path.join(out, "theoretical_curves.png")
     save_figure(fig, path)

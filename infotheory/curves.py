@@ -40,9 +40,10 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -69,8 +70,19 @@ __all__ = [
 
 #: the per-point columns of a :class:`Curve`, in CSV order
 COLUMNS: tuple[str, ...] = (
-    "lam", "beta", "rate", "distortion_rd", "distortion_ib", "distortion", "relevance",
-    "objective", "rate_lower_bound", "iterations", "converged", "n_effective", "branch_gap",
+    "lam",
+    "beta",
+    "rate",
+    "distortion_rd",
+    "distortion_ib",
+    "distortion",
+    "relevance",
+    "objective",
+    "rate_lower_bound",
+    "iterations",
+    "converged",
+    "n_effective",
+    "branch_gap",
 )
 _INT_COLUMNS = {"iterations", "n_effective"}
 _BOOL_COLUMNS = {"converged"}
@@ -108,9 +120,16 @@ class Transition:
     probes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(parameter=self.parameter, lower=self.lower, upper=self.upper,
-                    critical=self.critical, rtol=self.rtol, n_before=self.n_before,
-                    n_after=self.n_after, probes=self.probes)
+        return dict(
+            parameter=self.parameter,
+            lower=self.lower,
+            upper=self.upper,
+            critical=self.critical,
+            rtol=self.rtol,
+            n_before=self.n_before,
+            n_after=self.n_after,
+            probes=self.probes,
+        )
 
 
 @dataclass
@@ -163,7 +182,7 @@ class Curve:
     # -- construction -------------------------------------------------------------
 
     @classmethod
-    def _from_points(cls, points: Sequence[dict[str, Any]], **kw: Any) -> "Curve":
+    def _from_points(cls, points: Sequence[dict[str, Any]], **kw: Any) -> Curve:
         cols = {}
         for c in COLUMNS:
             dtype = np.int64 if c in _INT_COLUMNS else bool if c in _BOOL_COLUMNS else np.float64
@@ -186,34 +205,44 @@ class Curve:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: per-point lists plus metadata (NaN written as None)."""
+
         def clean(v: Any) -> Any:
             if isinstance(v, float) and not math.isfinite(v):
                 return None
             return v
 
         out: dict[str, Any] = {
-            "base": self.base, "parameter": self.parameter,
-            "total_iterations": int(self.total_iterations), "wall_time": float(self.wall_time),
-            "transitions": [t.to_dict() for t in self.transitions], "meta": self.meta,
+            "base": self.base,
+            "parameter": self.parameter,
+            "total_iterations": int(self.total_iterations),
+            "wall_time": float(self.wall_time),
+            "transitions": [t.to_dict() for t in self.transitions],
+            "meta": self.meta,
             "points": {c: [clean(v) for v in getattr(self, c).tolist()] for c in COLUMNS},
         }
         return out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Curve":
+    def from_dict(cls, d: dict[str, Any]) -> Curve:
         """Inverse of :meth:`to_dict`."""
         try:
             pts = d["points"]
             cols = {}
             for c in COLUMNS:
                 vals = [np.nan if v is None else v for v in pts[c]]
-                dtype = np.int64 if c in _INT_COLUMNS else bool if c in _BOOL_COLUMNS else np.float64
+                dtype = (
+                    np.int64 if c in _INT_COLUMNS else bool if c in _BOOL_COLUMNS else np.float64
+                )
                 cols[c] = np.array(vals, dtype=dtype)
-            return cls(**cols, base=float(d["base"]), parameter=str(d["parameter"]),
-                       total_iterations=int(d.get("total_iterations", 0)),
-                       wall_time=float(d.get("wall_time", 0.0)),
-                       transitions=[Transition(**t) for t in d.get("transitions", [])],
-                       meta=dict(d.get("meta", {})))
+            return cls(
+                **cols,
+                base=float(d["base"]),
+                parameter=str(d["parameter"]),
+                total_iterations=int(d.get("total_iterations", 0)),
+                wall_time=float(d.get("wall_time", 0.0)),
+                transitions=[Transition(**t) for t in d.get("transitions", [])],
+                meta=dict(d.get("meta", {})),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a Curve dictionary: {exc}") from None
 
@@ -223,7 +252,7 @@ class Curve:
             json.dump(self.to_dict(), f, indent=1)
 
     @classmethod
-    def from_json(cls, path: str | os.PathLike[str]) -> "Curve":
+    def from_json(cls, path: str | os.PathLike[str]) -> Curve:
         """Read a curve written by :meth:`to_json`."""
         with open(path, encoding="utf-8") as f:
             try:
@@ -248,12 +277,17 @@ class Curve:
                 row = []
                 for c in COLUMNS:
                     v = getattr(self, c)[i]
-                    row.append(str(bool(v)) if c in _BOOL_COLUMNS else
-                               str(int(v)) if c in _INT_COLUMNS else repr(float(v)))
+                    row.append(
+                        str(bool(v))
+                        if c in _BOOL_COLUMNS
+                        else str(int(v))
+                        if c in _INT_COLUMNS
+                        else repr(float(v))
+                    )
                 w.writerow(row)
 
     @classmethod
-    def from_csv(cls, path: str | os.PathLike[str]) -> "Curve":
+    def from_csv(cls, path: str | os.PathLike[str]) -> Curve:
         """Read a curve written by :meth:`to_csv` (metadata from its sidecar when
         present; a first ``#`` line of JSON, the format before issue 10, is read too)."""
         meta: dict[str, Any] = {"base": 2.0, "parameter": "lam"}
@@ -273,8 +307,13 @@ class Curve:
             for r in rows:
                 for c in COLUMNS:
                     v = r[c]
-                    points[c].append(v == "True" if c in _BOOL_COLUMNS else
-                                     int(v) if c in _INT_COLUMNS else float(v))
+                    points[c].append(
+                        v == "True"
+                        if c in _BOOL_COLUMNS
+                        else int(v)
+                        if c in _INT_COLUMNS
+                        else float(v)
+                    )
         except (KeyError, ValueError) as exc:
             raise ValueError(f"{path}: not a curve CSV ({exc})") from None
         meta["points"] = points
@@ -286,8 +325,10 @@ class Curve:
         unit = unit_name(self.base)
         ib = str(self.meta.get("kind", "")).startswith("information bottleneck")
         second = 1.0 / self.lam if ib else self.beta
-        head = (f"{'lambda':>11} {'beta_IB' if ib else 'beta':>8} {'rate':>10} {'D_RD':>11} "
-                f"{'D_IB':>10} {'I(Xh;Y)':>10} {'bound':>10} {'n_eff':>5} {'iters':>6}")
+        head = (
+            f"{'lambda':>11} {'beta_IB' if ib else 'beta':>8} {'rate':>10} {'D_RD':>11} "
+            f"{'D_IB':>10} {'I(Xh;Y)':>10} {'bound':>10} {'n_eff':>5} {'iters':>6}"
+        )
         lines = [f"# rate, D_IB, I(Xh;Y), bound in {unit}; D_RD in units of d_rd", head]
         idx = range(len(self))
         if max_rows is not None and len(self) > max_rows:
@@ -298,11 +339,17 @@ class Curve:
                 f"{self.lam[i]:11.5g} {second[i]:8.4g} {self.rate[i]:10.6f} "
                 f"{self.distortion_rd[i]:11.6g} {self.distortion_ib[i]:10.6f} "
                 f"{self.relevance[i]:10.6f} {('%10.6f' % lb) if np.isfinite(lb) else '         -'} "
-                f"{self.n_effective[i]:5d} {self.iterations[i]:6d}")
+                f"{self.n_effective[i]:5d} {self.iterations[i]:6d}"
+            )
         return "\n".join(lines)
 
-    def plot(self, path: str | os.PathLike[str] | None = None, *, closed_form: Any = None,
-             title: str | None = None) -> Any:
+    def plot(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        closed_form: Any = None,
+        title: str | None = None,
+    ) -> Any:
         """Plot rate against distortion (see :func:`infotheory.plotting.plot_curve`).
 
         Returns the matplotlib ``Figure``; writes a PNG when ``path`` is given."""
@@ -352,8 +399,15 @@ class _Problem:
     groups: np.ndarray  # group id of each reproduction symbol (identical d_rd columns)
     accelerate: bool | str = "auto"
 
-    def solve(self, lam: float, init: Any, *, seed: int = 0, beta: float | None = None,
-              max_iter: int | None = None) -> SemanticRDResult:
+    def solve(
+        self,
+        lam: float,
+        init: Any,
+        *,
+        seed: int = 0,
+        beta: float | None = None,
+        max_iter: int | None = None,
+    ) -> SemanticRDResult:
         opts: dict[str, Any] = {}
         if self.tol is not None:
             opts["tol"] = self.tol
@@ -366,14 +420,31 @@ class _Problem:
             warnings.simplefilter("ignore", ConvergenceWarning)
             # one start per solve: the curve's own strategy (continuation, restarts)
             # chooses the starts
-            return semantic_rd(self.p_x, self.p_y_given_x, self.d_rd,
-                               beta=self.beta if beta is None else beta, lam=float(lam),
-                               init=init, seed=int(seed), base=self.base,
-                               accelerate=self.accelerate, restarts=0, **opts)
+            return semantic_rd(
+                self.p_x,
+                self.p_y_given_x,
+                self.d_rd,
+                beta=self.beta if beta is None else beta,
+                lam=float(lam),
+                init=init,
+                seed=int(seed),
+                base=self.base,
+                accelerate=self.accelerate,
+                restarts=0,
+                **opts,
+            )
 
 
-def _make_problem(p_x: object, p_y_given_x: object, d_rd: object, beta: float, base: float,
-                  tol: float | None, max_iter: int | None, accelerate: bool | str = "auto") -> _Problem:
+def _make_problem(
+    p_x: object,
+    p_y_given_x: object,
+    d_rd: object,
+    beta: float,
+    base: float,
+    tol: float | None,
+    max_iter: int | None,
+    accelerate: bool | str = "auto",
+) -> _Problem:
     px, py, d = check_source_arrays(p_x, p_y_given_x, d_rd)
     beta = check_positive(beta, "beta", allow_zero=True)
     check_base(base)
@@ -384,12 +455,18 @@ def _make_problem(p_x: object, p_y_given_x: object, d_rd: object, beta: float, b
     if accelerate not in ("auto", True, False):
         raise ValueError(f"accelerate must be 'auto', True or False, got {accelerate!r}")
     _, groups = np.unique(d.T, axis=0, return_inverse=True)
-    return _Problem(px, py, d, float(beta), float(base), tol, max_iter, np.asarray(groups).ravel(),
-                    accelerate)
+    return _Problem(
+        px, py, d, float(beta), float(base), tol, max_iter, np.asarray(groups).ravel(), accelerate
+    )
 
 
-def effective_symbols(result: SemanticRDResult, groups: np.ndarray | None = None, *,
-                      use_threshold: float = 1e-6, merge_tol: float = 1e-4) -> int:
+def effective_symbols(
+    result: SemanticRDResult,
+    groups: np.ndarray | None = None,
+    *,
+    use_threshold: float = 1e-6,
+    merge_tol: float = 1e-4,
+) -> int:
     """Effective number of reproduction symbols in use.
 
     A symbol x̂ is in use when ``p(x̂) > use_threshold``. Symbols whose ``d_RD``
@@ -423,13 +500,19 @@ def effective_symbols(result: SemanticRDResult, groups: np.ndarray | None = None
 def _point(res: SemanticRDResult, problem: _Problem, beta: float | None = None) -> dict[str, Any]:
     lb = res.rate_lower_bound
     return dict(
-        lam=float(res.lam), beta=float(res.beta if beta is None else beta), rate=float(res.rate),
-        distortion_rd=float(res.distortion_rd), distortion_ib=float(res.distortion_ib),
-        distortion=float(res.distortion), relevance=float(res.relevance),
+        lam=float(res.lam),
+        beta=float(res.beta if beta is None else beta),
+        rate=float(res.rate),
+        distortion_rd=float(res.distortion_rd),
+        distortion_ib=float(res.distortion_ib),
+        distortion=float(res.distortion),
+        relevance=float(res.relevance),
         objective=float(res.objective),
         rate_lower_bound=float(lb) if lb is not None else float("nan"),
-        iterations=int(res.iterations), converged=bool(res.converged),
-        n_effective=effective_symbols(res, problem.groups), branch_gap=0.0,
+        iterations=int(res.iterations),
+        converged=bool(res.converged),
+        n_effective=effective_symbols(res, problem.groups),
+        branch_gap=0.0,
     )
 
 
@@ -445,8 +528,14 @@ def _perturb(enc: np.ndarray, eps: float, rng: np.random.Generator) -> np.ndarra
     return out
 
 
-def _run_chain(problem: _Problem, lams: Sequence[float], init: Any, eps: float, seed: int,
-               return_encoders: bool = False) -> tuple[list[dict[str, Any]], list[np.ndarray], int]:
+def _run_chain(
+    problem: _Problem,
+    lams: Sequence[float],
+    init: Any,
+    eps: float,
+    seed: int,
+    return_encoders: bool = False,
+) -> tuple[list[dict[str, Any]], list[np.ndarray], int]:
     """Warm-started chain over ``lams`` in the given order (first point from ``init``).
 
     The neighbour's encoder is handed on as it is (plus the perturbation): no symbol is
@@ -474,7 +563,9 @@ def _run_chain(problem: _Problem, lams: Sequence[float], init: Any, eps: float, 
     return points, encs, total
 
 
-def _run_cold(problem: _Problem, lams: Sequence[float], seeds: Sequence[int]) -> tuple[list[dict[str, Any]], int]:
+def _run_cold(
+    problem: _Problem, lams: Sequence[float], seeds: Sequence[int]
+) -> tuple[list[dict[str, Any]], int]:
     """Independent cold (random) starts, one per ``(lam, seed)`` pair."""
     points, total = [], 0
     for lam, s in zip(lams, seeds):
@@ -500,8 +591,9 @@ def _worker_init() -> None:
 def _executor(n_jobs: int) -> ProcessPoolExecutor:
     import multiprocessing as mp
 
-    return ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn"),
-                               initializer=_worker_init)
+    return ProcessPoolExecutor(
+        max_workers=n_jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init
+    )
 
 
 def _check_n_jobs(n_jobs: int) -> int:
@@ -513,7 +605,7 @@ def _check_n_jobs(n_jobs: int) -> int:
 def _split(seq: Sequence[Any], parts: int) -> list[list[Any]]:
     parts = max(1, min(parts, len(seq)))
     bounds = np.linspace(0, len(seq), parts + 1).round().astype(int)
-    return [list(seq[bounds[i]:bounds[i + 1]]) for i in range(parts)]
+    return [list(seq[bounds[i] : bounds[i + 1]]) for i in range(parts)]
 
 
 def _progress(total: int, show: bool | None, desc: str) -> Any:
@@ -523,8 +615,14 @@ def _progress(total: int, show: bool | None, desc: str) -> Any:
     from tqdm.auto import tqdm
 
     if show is None:
-        return tqdm(total=total, disable=not sys.stderr.isatty(), desc=desc, unit="pt",
-                    leave=False, delay=PROGRESS_DELAY)
+        return tqdm(
+            total=total,
+            disable=not sys.stderr.isatty(),
+            desc=desc,
+            unit="pt",
+            leave=False,
+            delay=PROGRESS_DELAY,
+        )
     return tqdm(total=total, disable=not show, desc=desc, unit="pt", leave=False)
 
 
@@ -549,7 +647,9 @@ def _second_eigenvalue(p_x: np.ndarray, p_y_given_x: np.ndarray) -> float:
     return float(ev[1]) if ev.size > 1 else 0.0
 
 
-def default_lam_range(p_x: object, p_y_given_x: object, d_rd: object, *, beta: float) -> tuple[float, float]:
+def default_lam_range(
+    p_x: object, p_y_given_x: object, d_rd: object, *, beta: float
+) -> tuple[float, float]:
     """A λ range ``(lam_min, lam_max)`` spanning a curve from near-full rate to near 0.
 
     ``lam_max``: at β = 0, where the trivial (rate-0) solution becomes optimal —
@@ -593,8 +693,13 @@ def default_lam_range(p_x: object, p_y_given_x: object, d_rd: object, *, beta: f
         gaps = np.diff(srt, axis=1)
         big = gaps > 1e-12 * max(1.0, float(d.max()))
         # per source symbol, the first positive gap between its best reproductions
-        first = np.where(big.any(axis=1), np.take_along_axis(
-            np.where(big, gaps, np.inf), np.argmax(big, axis=1)[:, None], axis=1)[:, 0], np.nan)
+        first = np.where(
+            big.any(axis=1),
+            np.take_along_axis(
+                np.where(big, gaps, np.inf), np.argmax(big, axis=1)[:, None], axis=1
+            )[:, 0],
+            np.nan,
+        )
         ok = np.isfinite(first) & (px > 0)
         if ok.any():
             o = np.argsort(first[ok])
@@ -610,13 +715,16 @@ def default_lam_range(p_x: object, p_y_given_x: object, d_rd: object, *, beta: f
             lo = min(lo_rd, ib / 50.0) if lo_rd > 0 else ib / 50.0
             return lo, hi
     if hi_rd <= 0:
-        raise ValueError("d_rd is constant in x̂ and beta = 0 (or Y independent of X): "
-                         "the curve is a single point; give lams explicitly")
+        raise ValueError(
+            "d_rd is constant in x̂ and beta = 0 (or Y independent of X): "
+            "the curve is a single point; give lams explicitly"
+        )
     return lo_rd, hi_rd
 
 
-def _resolve_lams(problem: _Problem, lams: object | None, n_points: int,
-                  lam_range: tuple[float, float] | None) -> np.ndarray:
+def _resolve_lams(
+    problem: _Problem, lams: object | None, n_points: int, lam_range: tuple[float, float] | None
+) -> np.ndarray:
     if lams is not None:
         arr = as_float_array(lams, "lams").ravel()  # finite, non-empty, real
         if np.any(arr <= 0):
@@ -626,14 +734,20 @@ def _resolve_lams(problem: _Problem, lams: object | None, n_points: int,
         return np.sort(arr)[::-1]
     n = check_int(n_points, "n_points", minimum=2)
     if lam_range is None:
-        lo, hi = default_lam_range(problem.p_x, problem.p_y_given_x, problem.d_rd, beta=problem.beta)
+        lo, hi = default_lam_range(
+            problem.p_x, problem.p_y_given_x, problem.d_rd, beta=problem.beta
+        )
     else:
         try:
             lo, hi = (float(v) for v in lam_range)
         except (TypeError, ValueError):
-            raise ValueError(f"lam_range must be a pair (lam_min, lam_max), got {lam_range!r}") from None
+            raise ValueError(
+                f"lam_range must be a pair (lam_min, lam_max), got {lam_range!r}"
+            ) from None
         if not (0 < lo < hi and math.isfinite(hi)):
-            raise ValueError(f"lam_range must satisfy 0 < lam_min < lam_max < inf, got {lam_range!r}")
+            raise ValueError(
+                f"lam_range must satisfy 0 < lam_min < lam_max < inf, got {lam_range!r}"
+            )
     return np.geomspace(hi, lo, n)
 
 
@@ -735,8 +849,11 @@ def semantic_rd_curve(
     if direction == "auto":
         direction = "down" if problem.beta == 0 else "up"
     n, k = problem.d_rd.shape
-    bar = _progress(len(lam_arr) * (1 + restarts) * (2 if direction == "both" and warm else 1),
-                    progress, "semantic R-D curve")
+    bar = _progress(
+        len(lam_arr) * (1 + restarts) * (2 if direction == "both" and warm else 1),
+        progress,
+        "semantic R-D curve",
+    )
     total = 0
     pool = _executor(n_jobs) if n_jobs > 1 else None
     try:
@@ -764,8 +881,10 @@ def semantic_rd_curve(
             total += sum(t for _, _, t in outs)
             branches: list[dict[float, dict[str, Any]]] = []
             if direction == "both":
-                branches = [{p["lam"]: p for p in outs[0][0]},
-                            {p["lam"]: p for o in outs[1:] for p in o[0]}]
+                branches = [
+                    {p["lam"]: p for p in outs[0][0]},
+                    {p["lam"]: p for o in outs[1:] for p in o[0]},
+                ]
             else:
                 branches = [{p["lam"]: p for o in outs for p in o[0]}]
             points = [_best([b[float(lam)] for b in branches]) for lam in lam_arr]
@@ -785,11 +904,23 @@ def semantic_rd_curve(
         if pool is not None:
             pool.shutdown()
     curve = Curve._from_points(
-        points, base=problem.base, parameter="lam", total_iterations=total,
-        meta=dict(kind="lambda sweep", beta=problem.beta, warm=warm, direction=direction,
-                  restarts=restarts, perturbation=eps, seed=seed, n_jobs=n_jobs,
-                  accelerate=accelerate,
-                  shape=[int(n), int(problem.p_y_given_x.shape[1]), int(k)]))
+        points,
+        base=problem.base,
+        parameter="lam",
+        total_iterations=total,
+        meta=dict(
+            kind="lambda sweep",
+            beta=problem.beta,
+            warm=warm,
+            direction=direction,
+            restarts=restarts,
+            perturbation=eps,
+            seed=seed,
+            n_jobs=n_jobs,
+            accelerate=accelerate,
+            shape=[int(n), int(problem.p_y_given_x.shape[1]), int(k)],
+        ),
+    )
     if locate_transitions:
         curve.transitions = _locate_all(problem, curve, transition_rtol, eps, seed)
         curve.total_iterations += int(curve.meta.pop("_transition_iterations", 0))
@@ -803,9 +934,13 @@ def _warn_unconverged(curve: Curve, who: str) -> None:
     cold starts both failed; for β = 0: not certified)."""
     bad = np.flatnonzero(~curve.converged)
     if bad.size:
-        warnings.warn(f"{who}: {bad.size} point(s) did not converge (for beta = 0: not "
-                      f"certified) at lam = {[float(f'{v:.6g}') for v in curve.lam[bad]]}; "
-                      "raise max_iter or loosen tol", ConvergenceWarning, stacklevel=3)
+        warnings.warn(
+            f"{who}: {bad.size} point(s) did not converge (for beta = 0: not "
+            f"certified) at lam = {[float(f'{v:.6g}') for v in curve.lam[bad]]}; "
+            "raise max_iter or loosen tol",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
 
 def _best(cands: list[dict[str, Any]]) -> dict[str, Any]:
@@ -813,11 +948,15 @@ def _best(cands: list[dict[str, Any]]) -> dict[str, Any]:
     objs = [c["objective"] for c in cands]
     i = int(np.argmin(objs))
     best = dict(cands[i])
-    best["branch_gap"] = float(max(objs) - min(objs)) if len(cands) > 1 else float(best.get("branch_gap", 0.0))
+    best["branch_gap"] = (
+        float(max(objs) - min(objs)) if len(cands) > 1 else float(best.get("branch_gap", 0.0))
+    )
     return best
 
 
-def _map(pool: ProcessPoolExecutor | None, fn: Any, args: list[tuple], bar: Any, sizes: list[int]) -> list[Any]:
+def _map(
+    pool: ProcessPoolExecutor | None, fn: Any, args: list[tuple], bar: Any, sizes: list[int]
+) -> list[Any]:
     """Run ``fn(*a)`` for every ``a`` (in worker processes when ``pool``), in order."""
     if pool is None:
         outs = []
@@ -838,8 +977,14 @@ def _map(pool: ProcessPoolExecutor | None, fn: Any, args: list[tuple], bar: Any,
 # ---------------------------------------------------------------------------
 
 
-def _classify(problem: _Problem, lam: float, start: np.ndarray, eps: float, rng: np.random.Generator,
-              probe_iter: int) -> tuple[int | None, np.ndarray, int]:
+def _classify(
+    problem: _Problem,
+    lam: float,
+    start: np.ndarray,
+    eps: float,
+    rng: np.random.Generator,
+    probe_iter: int,
+) -> tuple[int | None, np.ndarray, int]:
     """Effective symbol count at ``lam`` from a perturbed ``start``.
 
     When the solver does not converge within ``probe_iter`` iterations (critical
@@ -890,17 +1035,31 @@ def locate_transition(
     probe_iter = check_int(probe_iter, "probe_iter", minimum=10)
     seed = check_int(seed, "seed", minimum=0)
     ra = problem.solve(a, "random", seed=seed)
-    rb = problem.solve(b, _perturb(ra.encoder, perturbation, np.random.default_rng(seed)), seed=seed)
+    rb = problem.solve(
+        b, _perturb(ra.encoder, perturbation, np.random.default_rng(seed)), seed=seed
+    )
     na, nb = effective_symbols(ra, problem.groups), effective_symbols(rb, problem.groups)
     if na == nb:
-        raise ValueError(f"no change of the effective number of symbols between lam={a:g} "
-                         f"and lam={b:g} (both {na}); widen the bracket")
+        raise ValueError(
+            f"no change of the effective number of symbols between lam={a:g} "
+            f"and lam={b:g} (both {na}); widen the bracket"
+        )
     t, _ = _bisect(problem, a, ra.encoder, na, b, nb, rtol, perturbation, seed, probe_iter)
     return t
 
 
-def _bisect(problem: _Problem, a: float, enc_a: np.ndarray, na: int, b: float, nb: int,
-            rtol: float, eps: float, seed: int, probe_iter: int) -> tuple[Transition, int]:
+def _bisect(
+    problem: _Problem,
+    a: float,
+    enc_a: np.ndarray,
+    na: int,
+    b: float,
+    nb: int,
+    rtol: float,
+    eps: float,
+    seed: int,
+    probe_iter: int,
+) -> tuple[Transition, int]:
     rng = np.random.default_rng(seed + 104729)
     probes = its = 0
     while (a - b) > rtol * math.sqrt(a * b):
@@ -915,7 +1074,9 @@ def _bisect(problem: _Problem, a: float, enc_a: np.ndarray, na: int, b: float, n
     return Transition("lam", b, a, math.sqrt(a * b), rtol, na, nb, probes), its
 
 
-def _locate_all(problem: _Problem, curve: Curve, rtol: float, eps: float, seed: int) -> list[Transition]:
+def _locate_all(
+    problem: _Problem, curve: Curve, rtol: float, eps: float, seed: int
+) -> list[Transition]:
     out: list[Transition] = []
     its = 0
     ne = curve.n_effective
@@ -925,9 +1086,13 @@ def _locate_all(problem: _Problem, curve: Curve, rtol: float, eps: float, seed: 
             ra = problem.solve(a, "random", seed=seed) if problem.beta == 0 else None
             if ra is None:  # anneal to a from the first point of the curve
                 ra = problem.solve(float(curve.lam[0]), "random", seed=seed)
-                for lam in curve.lam[1:i + 1]:
-                    ra = problem.solve(float(lam), _perturb(ra.encoder, eps, np.random.default_rng(seed)))
-            t, it = _bisect(problem, a, ra.encoder, int(ne[i]), b, int(ne[i + 1]), rtol, eps, seed, 4_000)
+                for lam in curve.lam[1 : i + 1]:
+                    ra = problem.solve(
+                        float(lam), _perturb(ra.encoder, eps, np.random.default_rng(seed))
+                    )
+            t, it = _bisect(
+                problem, a, ra.encoder, int(ne[i]), b, int(ne[i + 1]), rtol, eps, seed, 4_000
+            )
             its += it + ra.iterations
             out.append(t)
     curve.meta["_transition_iterations"] = its
@@ -982,10 +1147,23 @@ def ib_curve(
         if not (0 < lo < hi):
             raise ValueError(f"beta_ib_range must satisfy 0 < low < high, got {beta_ib_range!r}")
         lams = 1.0 / np.geomspace(lo, hi, check_int(n_points, "n_points", minimum=2))
-    c = semantic_rd_curve(px, py, np.zeros((px.shape[0], n_clusters)), beta=1.0, lams=lams,
-                          direction="up", restarts=restarts, locate_transitions=locate_transitions,
-                          transition_rtol=transition_rtol, seed=seed, tol=tol, max_iter=max_iter,
-                          base=base, n_jobs=n_jobs, progress=progress)
+    c = semantic_rd_curve(
+        px,
+        py,
+        np.zeros((px.shape[0], n_clusters)),
+        beta=1.0,
+        lams=lams,
+        direction="up",
+        restarts=restarts,
+        locate_transitions=locate_transitions,
+        transition_rtol=transition_rtol,
+        seed=seed,
+        tol=tol,
+        max_iter=max_iter,
+        base=base,
+        n_jobs=n_jobs,
+        progress=progress,
+    )
     c.meta["kind"] = "information bottleneck (lam = 1/beta_IB)"
     return c
 
@@ -1040,15 +1218,31 @@ def beta_family(
                 points.append(_point(res, problem, float(beta)))
                 start = _perturb(res.encoder, perturbation, rng)
             else:
-                tr = _solve_target(problem, float(beta), "rate", rate, rate_atol, True, start,
-                                   lam_guess, perturbation, seed, 80)
+                tr = _solve_target(
+                    problem,
+                    float(beta),
+                    "rate",
+                    rate,
+                    rate_atol,
+                    True,
+                    start,
+                    lam_guess,
+                    perturbation,
+                    seed,
+                    80,
+                )
                 total += tr.total_iterations
                 points.append(_point(tr.result, problem, float(beta)))
                 start = tr.result.encoder
                 lam_guess = tr.lam
             bar.update(1)
-    curve = Curve._from_points(points, base=problem.base, parameter="beta", total_iterations=total,
-                               meta=dict(kind="beta family", lam=lam, rate=rate, seed=seed))
+    curve = Curve._from_points(
+        points,
+        base=problem.base,
+        parameter="beta",
+        total_iterations=total,
+        meta=dict(kind="beta family", lam=lam, rate=rate, seed=seed),
+    )
     curve.wall_time = time.perf_counter() - t0
     _warn_unconverged(curve, "beta_family")
     return curve
@@ -1104,9 +1298,19 @@ class _Found(Exception):
         self.lam = lam
 
 
-def _solve_target(problem: _Problem, beta: float, quantity: str, target: float, atol: float,
-                  warm: bool, init: Any, lam_guess: float | None, eps: float | None, seed: int,
-                  max_evals: int) -> TargetResult:
+def _solve_target(
+    problem: _Problem,
+    beta: float,
+    quantity: str,
+    target: float,
+    atol: float,
+    warm: bool,
+    init: Any,
+    lam_guess: float | None,
+    eps: float | None,
+    seed: int,
+    max_evals: int,
+) -> TargetResult:
     """Root-find ``log λ`` so that ``quantity(λ) = target`` (both decrease/increase
     monotonically along the optimal β = 0 curve: rate decreases, distortion increases)."""
     from scipy.optimize import brentq
@@ -1146,8 +1350,10 @@ def _solve_target(problem: _Problem, beta: float, quantity: str, target: float, 
         top = min(_entropy_nats(problem.p_x), math.log(problem.d_rd.shape[1]))
         top /= math.log(problem.base)
         if not 0 <= target <= top:
-            raise ValueError(f"target rate {target:g} {unit} is not reachable: rates lie between "
-                             f"0 and {top:.6g} {unit} (min(H(X), log |X̂|))")
+            raise ValueError(
+                f"target rate {target:g} {unit} is not reachable: rates lie between "
+                f"0 and {top:.6g} {unit} (min(H(X), log |X̂|))"
+            )
     # rate falls and distortion rises with λ: g(u) = sign·f(u) is increasing in u
     sign = -1.0 if quantity == "rate" else 1.0
     if lam_guess is None:
@@ -1173,10 +1379,12 @@ def _solve_target(problem: _Problem, beta: float, quantity: str, target: float, 
             if step > 200:
                 va = float(getattr(solve(ua), quantity))
                 vb = float(getattr(solve(ub), quantity))
-                raise ValueError(f"target {quantity} {target:g} is not reachable: {quantity} "
-                                 f"ranges over {min(va, vb):.6g} to {max(va, vb):.6g} "
-                                 f"({unit if quantity != 'distortion_rd' else 'units of d_rd'}) "
-                                 f"for lam from {math.exp(ua):.3g} to {math.exp(ub):.3g}")
+                raise ValueError(
+                    f"target {quantity} {target:g} is not reachable: {quantity} "
+                    f"ranges over {min(va, vb):.6g} to {max(va, vb):.6g} "
+                    f"({unit if quantity != 'distortion_rd' else 'units of d_rd'}) "
+                    f"for lam from {math.exp(ua):.3g} to {math.exp(ub):.3g}"
+                )
         u = brentq(lambda v: sign * f(v), ua, ub, xtol=1e-13, rtol=1e-15, maxiter=max_evals)
     except _Found as hit:
         u = hit.lam
@@ -1184,9 +1392,16 @@ def _solve_target(problem: _Problem, beta: float, quantity: str, target: float, 
         raise ValueError(f"target {quantity}={target!r}: {exc}") from None
     res = solve(u)
     value = float(getattr(res, quantity))
-    return TargetResult(lam=math.exp(u), result=res, target=float(target), value=value,
-                        atol=atol, achieved=abs(value - target) <= atol,
-                        evaluations=len(cache), total_iterations=total[0])
+    return TargetResult(
+        lam=math.exp(u),
+        result=res,
+        target=float(target),
+        value=value,
+        atol=atol,
+        achieved=abs(value - target) <= atol,
+        evaluations=len(cache),
+        total_iterations=total[0],
+    )
 
 
 def solve_for_rate(
@@ -1222,8 +1437,19 @@ def solve_for_rate(
     max_evals = check_int(max_evals, "max_evals", minimum=2)
     if lam_guess is not None:
         lam_guess = check_positive(lam_guess, "lam_guess")
-    return _solve_target(problem, problem.beta, "rate", rate, atol, warm, None, lam_guess,
-                         perturbation, check_int(seed, "seed", minimum=0), max_evals)
+    return _solve_target(
+        problem,
+        problem.beta,
+        "rate",
+        rate,
+        atol,
+        warm,
+        None,
+        lam_guess,
+        perturbation,
+        check_int(seed, "seed", minimum=0),
+        max_evals,
+    )
 
 
 def solve_for_distortion(
@@ -1259,8 +1485,19 @@ def solve_for_distortion(
     max_evals = check_int(max_evals, "max_evals", minimum=2)
     if lam_guess is not None:
         lam_guess = check_positive(lam_guess, "lam_guess")
-    return _solve_target(problem, problem.beta, which, distortion, atol, warm, None, lam_guess,
-                         perturbation, check_int(seed, "seed", minimum=0), max_evals)
+    return _solve_target(
+        problem,
+        problem.beta,
+        which,
+        distortion,
+        atol,
+        warm,
+        None,
+        lam_guess,
+        perturbation,
+        check_int(seed, "seed", minimum=0),
+        max_evals,
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -152,8 +152,9 @@ def dead_log_c(p_x, dl, log_mu, dead):
     return out
 
 
-def encoder_step(log_q, dl, cen, coef, h_x, enc_old, enc_new, log_mu, row_resid, row_max,
-                 row_fallback) -> None:
+def encoder_step(
+    log_q, dl, cen, coef, h_x, enc_old, enc_new, log_mu, row_resid, row_max, row_fallback
+) -> None:
     """Step 1 of eq. (17): ``enc_new = p_k(x̂) exp(-d_S,k(x,x̂)/λ) / μ(x)`` in the log domain.
 
     Logits in a Numba pass, ``exp`` by NumPy (SIMD) in place, normalisation and the
@@ -162,10 +163,13 @@ def encoder_step(log_q, dl, cen, coef, h_x, enc_old, enc_new, log_mu, row_resid,
     be the same buffer as ``enc_new``.
     """
     par = dl.size >= PARALLEL_MIN_SIZE
-    (_logits_parallel if par else _logits_serial)(log_q, dl, cen, coef, enc_new, row_max, row_fallback)
+    (_logits_parallel if par else _logits_serial)(
+        log_q, dl, cen, coef, enc_new, row_max, row_fallback
+    )
     np.exp(enc_new, out=enc_new)
-    (_normalise_parallel if par else _normalise_serial)(enc_new, enc_old, row_max, row_fallback,
-                                                        coef, h_x, log_mu, row_resid)
+    (_normalise_parallel if par else _normalise_serial)(
+        enc_new, enc_old, row_max, row_fallback, coef, h_x, log_mu, row_resid
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -280,8 +284,9 @@ def batch_encoder_row(log_q, dl_row, cen_row, coef, h_x, enc_row, p_x, q_new, ro
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def batch_plain_run(p_x, p_y_given_x, h_x, dl, coef, enc, q, r, tol, gap_tol, max_steps,
-                    dead_check_every):
+def batch_plain_run(
+    p_x, p_y_given_x, h_x, dl, coef, enc, q, r, tol, gap_tol, max_steps, dead_check_every
+):
     """Plain eq. (17) on one problem of a batch, until its own stopping rules hold or
     ``max_steps`` steps: the loop of :func:`infotheory.solver._iterate` in one call.
 
@@ -338,8 +343,18 @@ def batch_plain_run(p_x, p_y_given_x, h_x, dl, coef, enc, q, r, tol, gap_tol, ma
                     if pv > 0.0:
                         for j in range(k):
                             cen[j] += pv * log_r_t[y, j]
-            lm, rr = batch_encoder_row(log_q, dl[i], cen, coef, h_x[i], enc[i],
-                                       0.0 if use_ce else p_x[i], q_new, row, scale)
+            lm, rr = batch_encoder_row(
+                log_q,
+                dl[i],
+                cen,
+                coef,
+                h_x[i],
+                enc[i],
+                0.0 if use_ce else p_x[i],
+                q_new,
+                row,
+                scale,
+            )
             log_mu[i] = lm
             resid = max(resid, rr)
             if use_ce:  # eq. (17) step 3, numerator
@@ -496,8 +511,12 @@ def hard_local_search(p_x, p_y_given_x, dl, coef, assign, max_sweeps):
             best, bc = -1e-13 * (1.0 + abs(out)), c0
             for c in range(k):
                 if c != c0:
-                    delta = (out + _cluster_term(q[c], joint[c], coef, sx, 1.0) - term[c]
-                             + p_x[x] * dl[x, c])
+                    delta = (
+                        out
+                        + _cluster_term(q[c], joint[c], coef, sx, 1.0)
+                        - term[c]
+                        + p_x[x] * dl[x, c]
+                    )
                     if delta < best:
                         best, bc = delta, c
             if bc != c0:
@@ -519,9 +538,14 @@ def hard_local_search(p_x, p_y_given_x, dl, coef, assign, max_sweeps):
                 sx[0] = p_x[z] - p_x[x]
                 for y in range(m):
                     sx[y + 1] = p_x[z] * p_y_given_x[z, y] - p_x[x] * p_y_given_x[x, y]
-                delta = (_cluster_term(q[a], joint[a], coef, sx, 1.0) - term[a]
-                         + _cluster_term(q[b], joint[b], coef, sx, -1.0) - term[b]
-                         + p_x[x] * (dl[x, b] - dl[x, a]) + p_x[z] * (dl[z, a] - dl[z, b]))
+                delta = (
+                    _cluster_term(q[a], joint[a], coef, sx, 1.0)
+                    - term[a]
+                    + _cluster_term(q[b], joint[b], coef, sx, -1.0)
+                    - term[b]
+                    + p_x[x] * (dl[x, b] - dl[x, a])
+                    + p_x[z] * (dl[z, a] - dl[z, b])
+                )
                 if delta < -1e-13:
                     q[a] += sx[0]
                     q[b] -= sx[0]

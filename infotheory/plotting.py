@@ -9,7 +9,8 @@ default (the curve's ``base``), distortions in units of ``d_RD``.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -21,7 +22,9 @@ from .curves import Curve
 __all__ = ["plot_curve", "plot_information_plane", "plot_beta_family", "save_figure", "new_figure"]
 
 
-def new_figure(ncols: int = 1, *, width: float = 4.6, height: float = 3.6) -> tuple[Figure, list[Any]]:
+def new_figure(
+    ncols: int = 1, *, width: float = 4.6, height: float = 3.6
+) -> tuple[Figure, list[Any]]:
     """A Figure on the Agg canvas with ``ncols`` axes side by side."""
     fig = Figure(figsize=(width * ncols, height), dpi=100)
     FigureCanvasAgg(fig)
@@ -68,13 +71,15 @@ def plot_curve(
         order = np.argsort(getattr(c, x))
         xs, ys = getattr(c, x)[order], getattr(c, y)[order]
         label = f"β = {c.beta[0]:g}" if len(curves) > 1 else "solver (eq. 17)"
-        line, = ax.plot(xs, ys, "o", ms=3, label=label)
+        (line,) = ax.plot(xs, ys, "o", ms=3, label=label)
         if envelope and y == "rate" and np.all(c.beta == 0):
             ex, ey = c.lower_convex_envelope()
             ax.plot(ex, ey, "-", lw=1, color=line.get_color(), alpha=0.6)
         lb = c.rate_lower_bound[order]
         if bound and y == "rate" and np.any(np.isfinite(lb)):
-            ax.plot(xs, lb, "_", ms=8, color="k", label="Blahut lower bound" if c is curves[0] else None)
+            ax.plot(
+                xs, lb, "_", ms=8, color="k", label="Blahut lower bound" if c is curves[0] else None
+            )
         if transitions:
             for t in c.transitions:
                 i = int(np.argmin(np.abs(np.log(c.lam / t.critical))))
@@ -92,8 +97,13 @@ def plot_curve(
     return fig
 
 
-def plot_information_plane(curves: Curve | Sequence[Curve], *, ax: Any = None,
-                           labels: Sequence[str] | None = None, title: str | None = None) -> Figure:
+def plot_information_plane(
+    curves: Curve | Sequence[Curve],
+    *,
+    ax: Any = None,
+    labels: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
     """Relevance I(X̂;Y) against rate I(X;X̂) (the information plane), transitions marked."""
     cs = [curves] if isinstance(curves, Curve) else list(curves)
     if not cs:
@@ -105,11 +115,17 @@ def plot_information_plane(curves: Curve | Sequence[Curve], *, ax: Any = None,
     for i, c in enumerate(cs):
         lab = labels[i] if labels is not None else (f"β = {c.beta[0]:g}" if len(cs) > 1 else None)
         order = np.argsort(c.rate)
-        line, = ax.plot(c.rate[order], c.relevance[order], "o-", ms=3, lw=1, label=lab)
+        (line,) = ax.plot(c.rate[order], c.relevance[order], "o-", ms=3, lw=1, label=lab)
         for t in c.transitions:
             j = int(np.argmin(np.abs(np.log(c.lam / t.critical))))
-            ax.plot(c.rate[j], c.relevance[j], "*", ms=11, color="crimson",
-                    label="phase transition" if (i == 0 and t is c.transitions[0]) else None)
+            ax.plot(
+                c.rate[j],
+                c.relevance[j],
+                "*",
+                ms=11,
+                color="crimson",
+                label="phase transition" if (i == 0 and t is c.transitions[0]) else None,
+            )
     u = unit_name(cs[0].base)
     ax.set_xlabel(f"I(X;X̂) [{u}]")
     ax.set_ylabel(f"I(X̂;Y) [{u}]")
@@ -121,10 +137,14 @@ def plot_information_plane(curves: Curve | Sequence[Curve], *, ax: Any = None,
     return fig
 
 
-def plot_beta_family(curve: Curve, *, axes: Sequence[Any] | None = None, title: str | None = None) -> Figure:
+def plot_beta_family(
+    curve: Curve, *, axes: Sequence[Any] | None = None, title: str | None = None
+) -> Figure:
     """A β family (``parameter == "beta"``): D_RD and I(X̂;Y) against β (cf. Fig. 9)."""
     if curve.parameter != "beta":
-        raise ValueError(f"plot_beta_family needs a beta family (parameter 'beta'), got {curve.parameter!r}")
+        raise ValueError(
+            f"plot_beta_family needs a beta family (parameter 'beta'), got {curve.parameter!r}"
+        )
     if axes is None:
         fig, axes = new_figure(2, width=4.0)
     else:
@@ -132,8 +152,10 @@ def plot_beta_family(curve: Curve, *, axes: Sequence[Any] | None = None, title: 
     b = curve.beta
     xb = np.where(b > 0, b, np.nan)
     a0, a1 = axes[0], axes[1]
-    for ax, yv, lab in ((a0, curve.distortion_rd, "D_RD"),
-                        (a1, curve.relevance, f"I(X̂;Y) [{unit_name(curve.base)}]")):
+    for ax, yv, lab in (
+        (a0, curve.distortion_rd, "D_RD"),
+        (a1, curve.relevance, f"I(X̂;Y) [{unit_name(curve.base)}]"),
+    ):
         ax.plot(xb, yv, "o-", ms=3, lw=1)
         if b[0] == 0:
             ax.axhline(yv[0], ls=":", color="gray", lw=1, label="β = 0 (RD)")

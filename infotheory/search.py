@@ -27,9 +27,10 @@ starts reached it and how far apart their objectives were (``docs/theory.md``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
-from typing import Any, Callable, Optional
+from typing import Any
 
 import numpy as np
 
@@ -71,8 +72,15 @@ def smoothed(assign: np.ndarray, k: int, eps: float = HARD_SMOOTHING) -> np.ndar
     return enc
 
 
-def local_minima(px: np.ndarray, pyx: np.ndarray, d: np.ndarray, beta: float, lam: float,
-                 starts: list[np.ndarray], count: int) -> list[np.ndarray]:
+def local_minima(
+    px: np.ndarray,
+    pyx: np.ndarray,
+    d: np.ndarray,
+    beta: float,
+    lam: float,
+    starts: list[np.ndarray],
+    count: int,
+) -> list[np.ndarray]:
     """The ``count`` distinct local minima of the hard-assignment search with the
     lowest ``F``, from every assignment in ``starts``."""
     dl, coef = d / lam, beta / lam
@@ -86,7 +94,7 @@ def local_minima(px: np.ndarray, pyx: np.ndarray, d: np.ndarray, beta: float, la
     return [a for _, a in ranked[:count]]
 
 
-def _run(executor: Optional[Executor], solve: Callable[..., Any], jobs: list[tuple]) -> list[Any]:
+def _run(executor: Executor | None, solve: Callable[..., Any], jobs: list[tuple]) -> list[Any]:
     if executor is None or len(jobs) <= 1:
         return [solve(*job) for job in jobs]
     futures = [executor.submit(solve, *job) for job in jobs]
@@ -100,9 +108,27 @@ def random_encoder(n: int, k: int, seed: int) -> np.ndarray:
     return enc / enc.sum(axis=1, keepdims=True)
 
 
-def best_of_starts(px, pyx, d, enc0, beta, lam, tol, gap_tol_nats, max_iter, log_base, callback,
-                   accel, *, restarts: int, seed: int, first: str, executor: Optional[Executor],
-                   solve: Callable[..., Any], warmup: int):
+def best_of_starts(
+    px,
+    pyx,
+    d,
+    enc0,
+    beta,
+    lam,
+    tol,
+    gap_tol_nats,
+    max_iter,
+    log_base,
+    callback,
+    accel,
+    *,
+    restarts: int,
+    seed: int,
+    first: str,
+    executor: Executor | None,
+    solve: Callable[..., Any],
+    warmup: int,
+):
     """Solve from ``enc0`` (named ``first``) and ``restarts`` more starts (module
     docstring) with ``solve`` (:func:`infotheory.solver._solve`, ``warmup`` plain steps
     first); return the result of lowest ``F`` with ``starts``, ``starts_at_best``,
@@ -111,8 +137,26 @@ def best_of_starts(px, pyx, d, enc0, beta, lam, tol, gap_tol_nats, max_iter, log
     n, k = d.shape
 
     def jobs(encs: list[np.ndarray]) -> list[tuple]:
-        return [(px, pyx, d, e, beta, lam, tol, gap_tol_nats, max_iter, log_base, callback,
-                 accel, warmup, 0, False) for e in encs]
+        return [
+            (
+                px,
+                pyx,
+                d,
+                e,
+                beta,
+                lam,
+                tol,
+                gap_tol_nats,
+                max_iter,
+                log_base,
+                callback,
+                accel,
+                warmup,
+                0,
+                False,
+            )
+            for e in encs
+        ]
 
     names, encs = [first], [enc0]
     if restarts >= 1:
@@ -140,10 +184,17 @@ def best_of_starts(px, pyx, d, enc0, beta, lam, tol, gap_tol_nats, max_iter, log
     same = np.abs(objectives - f_best) <= SAME_POINT_RTOL * max(1.0, abs(f_best))
     spread = float(objectives.max() - f_best)
     res = results[best]
-    note = (f"best of {len(results)} starts (from {names[best]}); {int(same.sum())} of them "
-            f"reached it; F spread {spread:.3g} {unit_name(res.base)}")
+    note = (
+        f"best of {len(results)} starts (from {names[best]}); {int(same.sum())} of them "
+        f"reached it; F spread {spread:.3g} {unit_name(res.base)}"
+    )
     if not same.all():
         note += ": several stationary points, the landscape is rugged"
-    return replace(res, starts=len(results), starts_at_best=int(same.sum()),
-                   objective_spread=spread, start=names[best], message=f"{note}. {res.message}")
-
+    return replace(
+        res,
+        starts=len(results),
+        starts_at_best=int(same.sum()),
+        objective_spread=spread,
+        start=names[best],
+        message=f"{note}. {res.message}",
+    )

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional, Union
+from typing import Union
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -124,13 +125,13 @@ class SemanticRDResult:
     iterations: int
     converged: bool
     residual: float
-    rate_lower_bound: Optional[float]
-    gap: Optional[float]
+    rate_lower_bound: float | None
+    gap: float | None
     beta: float
     lam: float
     base: float
     message: str = field(default="")
-    objective_change: Optional[float] = field(default=None)
+    objective_change: float | None = field(default=None)
     starts: int = field(default=1)
     starts_at_best: int = field(default=1)
     objective_spread: float = field(default=0.0)
@@ -138,7 +139,7 @@ class SemanticRDResult:
 
 
 InitSpec = Union[str, np.ndarray]
-Callback = Callable[[int, np.ndarray], Optional[bool]]
+Callback = Callable[[int, np.ndarray], bool | None]
 
 
 def _row_entropies(p_y_given_x: np.ndarray) -> np.ndarray:
@@ -211,8 +212,16 @@ def _summarise(
     relevance = max(-_plogp(joint_xhat_y.sum(axis=0)) - h_y_given_xhat, 0.0)
     rate = max(rate, 0.0)
     d_s = d_rd_mean + beta * d_ib
-    return dict(q=q, r=r, rate=rate, d_rd=d_rd_mean, d_ib=d_ib, d_s=d_s,
-                relevance=relevance, objective=rate + d_s / lam)
+    return dict(
+        q=q,
+        r=r,
+        rate=rate,
+        d_rd=d_rd_mean,
+        d_ib=d_ib,
+        d_s=d_s,
+        relevance=relevance,
+        objective=rate + d_s / lam,
+    )
 
 
 def semantic_rd(
@@ -228,10 +237,10 @@ def semantic_rd(
     gap_tol: float = 1e-10,
     max_iter: int = 100_000,
     base: float = 2,
-    callback: Optional[Callback] = None,
-    accelerate: Union[bool, str] = "auto",
-    restarts: Optional[int] = None,
-    executor: Optional[Executor] = None,
+    callback: Callback | None = None,
+    accelerate: bool | str = "auto",
+    restarts: int | None = None,
+    executor: Executor | None = None,
 ) -> SemanticRDResult:
     """Solve the semantic rate-distortion problem (eq. 11) by the iteration of eq. (17).
 
@@ -340,25 +349,57 @@ def semantic_rd(
         restarts = 0 if beta == 0 or k == 1 else _search.DEFAULT_RESTARTS
     restarts = check_int(restarts, "restarts", minimum=0)
     if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(f"executor must be a concurrent.futures.Executor, got "
-                        f"{type(executor).__name__}")
+        raise TypeError(
+            f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
+        )
     if executor is not None and callback is not None:
         raise ValueError("callback cannot be combined with executor (the starts run elsewhere)")
 
     enc = _initial_encoder(init, n, k, seed)
     with threadpool_limits(limits=1, user_api="blas"):
         if restarts == 0:
-            res = _solve(px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter,
-                         log_base, callback, accel)
+            res = _solve(
+                px,
+                pyx,
+                d,
+                enc,
+                beta,
+                lam,
+                tol,
+                gap_tol * log_base,
+                max_iter,
+                log_base,
+                callback,
+                accel,
+            )
             return replace(res, start=_start_name(init, seed))
         res = _search.best_of_starts(
-            px, pyx, d, enc, beta, lam, tol, gap_tol * log_base, max_iter, log_base, callback,
-            accel, restarts=restarts, seed=seed, first=_start_name(init, seed),
-            executor=executor, solve=_solve, warmup=_accel.WARMUP)
+            px,
+            pyx,
+            d,
+            enc,
+            beta,
+            lam,
+            tol,
+            gap_tol * log_base,
+            max_iter,
+            log_base,
+            callback,
+            accel,
+            restarts=restarts,
+            seed=seed,
+            first=_start_name(init, seed),
+            executor=executor,
+            solve=_solve,
+            warmup=_accel.WARMUP,
+        )
     if not res.converged and "reached max_iter" in res.message:
-        warnings.warn(f"semantic_rd: {res.message} (residual "
-                      f"{res.residual:.3g}); the result is not converged", ConvergenceWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"semantic_rd: {res.message} (residual "
+            f"{res.residual:.3g}); the result is not converged",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return res
 
 
@@ -368,8 +409,23 @@ def _start_name(init: InitSpec, seed: int) -> str:
     return "the given start"
 
 
-def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, callback, accel,
-           warmup: int = _accel.WARMUP, it0: int = 0, warn: bool = True) -> SemanticRDResult:
+def _solve(
+    px,
+    pyx,
+    d,
+    enc,
+    beta,
+    lam,
+    tol,
+    gap_tol_nats,
+    max_iter,
+    log_base,
+    callback,
+    accel,
+    warmup: int = _accel.WARMUP,
+    it0: int = 0,
+    warn: bool = True,
+) -> SemanticRDResult:
     """Plain or accelerated solve from ``enc`` (validated inputs; nats inside).
 
     Accelerated: ``warmup`` plain steps, the accelerated phase
@@ -379,13 +435,39 @@ def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, ca
     before (the batched solver's warm-up); ``warn=False`` leaves the warning at
     ``max_iter`` to the caller."""
     if not accel or max_iter <= warmup:
-        return _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base,
-                        callback, it0=it0, warn=warn)
+        return _iterate(
+            px,
+            pyx,
+            d,
+            enc,
+            beta,
+            lam,
+            tol,
+            gap_tol_nats,
+            max_iter,
+            log_base,
+            callback,
+            it0=it0,
+            warn=warn,
+        )
     if warmup > 0:
         # warm-up: plain steps (they make the large early progress and identify most of
         # the support); a problem that converges here never sees the accelerated phase
-        res = _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, warmup, log_base,
-                       callback, it0=it0, warn=False)
+        res = _iterate(
+            px,
+            pyx,
+            d,
+            enc,
+            beta,
+            lam,
+            tol,
+            gap_tol_nats,
+            warmup,
+            log_base,
+            callback,
+            it0=it0,
+            warn=False,
+        )
         if res.converged or res.message == "stopped by callback":
             return res
         enc, used = res.encoder, res.iterations
@@ -396,27 +478,49 @@ def _solve(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, ca
     r = np.full((d.shape[1], pyx.shape[1]), 1.0 / pyx.shape[1])  # p(y|x̂), unused at β = 0
     if beta == 0:
         q, steps, why = _accel.sqp_rd(
-            px, dl, px @ enc, gap_tol=0.5 * gap_tol_nats, log_c_tol=0.5 * tol,
-            max_steps=budget - 1, callback=callback, it0=used)
+            px,
+            dl,
+            px @ enc,
+            gap_tol=0.5 * gap_tol_nats,
+            log_c_tol=0.5 * tol,
+            max_steps=budget - 1,
+            callback=callback,
+            it0=used,
+        )
     else:
         q, r = _marginals(px[:, None] * pyx, enc, r)
-        q, r, steps, why = _accel.newton_semantic(px, pyx, dl, beta / lam, q, r,
-                                                  max_steps=budget - 1, callback=callback,
-                                                  it0=used)
+        q, r, steps, why = _accel.newton_semantic(
+            px, pyx, dl, beta / lam, q, r, max_steps=budget - 1, callback=callback, it0=used
+        )
     enc = _encoder_from_marginals(q, r, dl, pyx, beta / lam)
     used += steps
     if why == "stopped by callback":
         ev = _iterate(px, pyx, d, enc, beta, lam, 0.0, 0.0, 1, log_base, None, evaluate_only=True)
         return replace(ev, iterations=used, converged=False, message=why)
     # final plain steps: the same stopping rules (and certificate) as plain iteration
-    res = _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter + it0 - used,
-                   log_base, callback, it0=used, warn=warn)
-    return replace(res, message=f"{res.message} [accelerated: {warmup} plain warm-up steps, "
-                                f"then {why}]")
+    res = _iterate(
+        px,
+        pyx,
+        d,
+        enc,
+        beta,
+        lam,
+        tol,
+        gap_tol_nats,
+        max_iter + it0 - used,
+        log_base,
+        callback,
+        it0=used,
+        warn=warn,
+    )
+    return replace(
+        res, message=f"{res.message} [accelerated: {warmup} plain warm-up steps, then {why}]"
+    )
 
 
-def _encoder_from_marginals(q: np.ndarray, r: np.ndarray, dl: np.ndarray, pyx: np.ndarray,
-                            coef: float) -> np.ndarray:
+def _encoder_from_marginals(
+    q: np.ndarray, r: np.ndarray, dl: np.ndarray, pyx: np.ndarray, coef: float
+) -> np.ndarray:
     """Eq. (12) from the marginals: ``p(x̂|x) = q(x̂) e^{-d_S(x,x̂)/λ} / μ(x)``, with
     ``d_IB`` through ``r = p(y|x̂)`` when ``coef = β/λ > 0``, by the same kernel as
     step 1 of eq. (17) (its residual output is not used here)."""
@@ -424,8 +528,19 @@ def _encoder_from_marginals(q: np.ndarray, r: np.ndarray, dl: np.ndarray, pyx: n
     enc = np.empty((n, k))
     if coef > 0:
         _log_likelihood(pyx, r, out=enc)
-    kernels.encoder_step(_log(q), dl, enc, coef, _row_entropies(pyx), enc, enc, np.empty(n),
-                         np.empty(n), np.empty(n), np.zeros(n, dtype=np.bool_))
+    kernels.encoder_step(
+        _log(q),
+        dl,
+        enc,
+        coef,
+        _row_entropies(pyx),
+        enc,
+        enc,
+        np.empty(n),
+        np.empty(n),
+        np.empty(n),
+        np.zeros(n, dtype=np.bool_),
+    )
     return enc
 
 
@@ -462,8 +577,9 @@ def evaluate_encoder(
     lam = check_positive(lam, "lam")
     log_base = check_base(base)
     with threadpool_limits(limits=1, user_api="blas"):
-        res = _iterate(px, pyx, d, enc.copy(), beta, lam, 0.0, 0.0, 1, log_base, None,
-                       evaluate_only=True)
+        res = _iterate(
+            px, pyx, d, enc.copy(), beta, lam, 0.0, 0.0, 1, log_base, None, evaluate_only=True
+        )
     return res
 
 
@@ -473,9 +589,13 @@ def _check_problem(p_x, p_y_given_x, d_rd):
     d = as_float_array(d_rd, "d_rd", ndim=2)
     n = px.shape[0]
     if pyx.shape[0] != n:
-        raise ValueError(f"p_y_given_x must have n = {n} rows (one per source symbol), got {pyx.shape[0]}")
+        raise ValueError(
+            f"p_y_given_x must have n = {n} rows (one per source symbol), got {pyx.shape[0]}"
+        )
     if d.shape[0] != n:
-        raise ValueError(f"d_rd must have n = {n} rows (one per source symbol), got shape {d.shape}")
+        raise ValueError(
+            f"d_rd must have n = {n} rows (one per source symbol), got shape {d.shape}"
+        )
     return px, pyx, d
 
 
@@ -491,8 +611,22 @@ def _dead_log_c(px, dl, log_mu, q_prev, log_c) -> None:
 _DEAD_CHECK_EVERY = 10
 
 
-def _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, callback,
-             evaluate_only=False, it0=0, warn=True):
+def _iterate(
+    px,
+    pyx,
+    d,
+    enc,
+    beta,
+    lam,
+    tol,
+    gap_tol_nats,
+    max_iter,
+    log_base,
+    callback,
+    evaluate_only=False,
+    it0=0,
+    warn=True,
+):
     """Run eq. (17) from ``enc``. With ``evaluate_only`` one step is taken only to
     measure the residual and Blahut's bound, and ``enc`` itself is summarised.
     ``it0`` steps were taken before (by a warm-up or an accelerated phase): they
@@ -521,8 +655,9 @@ def _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, 
         log_q = _log(q)
         if use_ib:  # d_IB through p_k(y|x̂) (eq. 17, step 1), computed into enc_new
             _log_likelihood(pyx, r, out=enc_new)
-        kernels.encoder_step(log_q, dl, enc_new, coef, h_x, enc, enc_new, log_mu, row_resid,
-                             row_max, row_fallback)
+        kernels.encoder_step(
+            log_q, dl, enc_new, coef, h_x, enc, enc_new, log_mu, row_resid, row_max, row_fallback
+        )
         if use_ib:
             q_new, r = _marginals(joint_xy, enc_new, r)  # eq. (17) steps 2 and 3
         else:
@@ -556,7 +691,9 @@ def _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, 
                     next_dead_check = it + _DEAD_CHECK_EVERY
         elif residual <= tol:
             converged = True
-            message = "stationary point of eqs. (12)-(15): residual <= tol (non-convex for beta > 0)"
+            message = (
+                "stationary point of eqs. (12)-(15): residual <= tol (non-convex for beta > 0)"
+            )
         q_prev, q = q, q_new
         if callback is not None and callback(it0 + it, enc.copy()):
             message = "stopped by callback"
@@ -570,8 +707,11 @@ def _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, 
             alive = q_prev > 0
             log_c[alive] = _log(q[alive]) - _log(q_prev[alive])
     elif message.startswith("reached") and warn:
-        warnings.warn(f"semantic_rd: {message} (residual {residual:.3g}); the result is not "
-                      "converged", ConvergenceWarning, stacklevel=4)
+        warnings.warn(
+            f"semantic_rd: {message} (residual {residual:.3g}); the result is not converged",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
     s = _summarise(enc, px, pyx, d, r, beta, lam)
     d_obj = None
@@ -592,12 +732,25 @@ def _iterate(px, pyx, d, enc, beta, lam, tol, gap_tol_nats, max_iter, log_base, 
         rate_lb = min((g_lb - s["d_rd"] / lam) / log_base, s["rate"] / log_base)
         gap = s["rate"] / log_base - rate_lb
     return SemanticRDResult(
-        encoder=enc, p_xhat=s["q"], p_y_given_xhat=s["r"],
-        rate=s["rate"] / log_base, distortion_rd=s["d_rd"], distortion_ib=s["d_ib"] / log_base,
-        distortion=s["d_s"], relevance=s["relevance"] / log_base,
-        objective=s["objective"] / log_base, iterations=it0 + it, converged=converged,
-        residual=residual, rate_lower_bound=rate_lb, gap=gap, beta=beta, lam=lam,
-        base=math.exp(log_base), message=message, objective_change=d_obj,
+        encoder=enc,
+        p_xhat=s["q"],
+        p_y_given_xhat=s["r"],
+        rate=s["rate"] / log_base,
+        distortion_rd=s["d_rd"],
+        distortion_ib=s["d_ib"] / log_base,
+        distortion=s["d_s"],
+        relevance=s["relevance"] / log_base,
+        objective=s["objective"] / log_base,
+        iterations=it0 + it,
+        converged=converged,
+        residual=residual,
+        rate_lower_bound=rate_lb,
+        gap=gap,
+        beta=beta,
+        lam=lam,
+        base=math.exp(log_base),
+        message=message,
+        objective_change=d_obj,
     )
 
 
@@ -618,8 +771,8 @@ def rate_distortion(
     gap_tol: float = 1e-10,
     max_iter: int = 100_000,
     base: float = 2,
-    callback: Optional[Callback] = None,
-    accelerate: Union[bool, str] = "auto",
+    callback: Callback | None = None,
+    accelerate: bool | str = "auto",
 ) -> SemanticRDResult:
     """Classical rate-distortion by Blahut–Arimoto: :func:`semantic_rd` with ``β = 0``.
 
@@ -635,9 +788,21 @@ def rate_distortion(
     """
     px = check_distribution(p_x, "p_x", ndim=1)
     # a single trivial label: D_IB ≡ 0 and the problem is exactly classical RD
-    return semantic_rd(px, np.ones((px.shape[0], 1)), d, beta=0.0, lam=lam, init=init,
-                       seed=seed, tol=tol, gap_tol=gap_tol, max_iter=max_iter, base=base,
-                       callback=callback, accelerate=accelerate)
+    return semantic_rd(
+        px,
+        np.ones((px.shape[0], 1)),
+        d,
+        beta=0.0,
+        lam=lam,
+        init=init,
+        seed=seed,
+        tol=tol,
+        gap_tol=gap_tol,
+        max_iter=max_iter,
+        base=base,
+        callback=callback,
+        accelerate=accelerate,
+    )
 
 
 def information_bottleneck(
@@ -651,10 +816,10 @@ def information_bottleneck(
     tol: float = 1e-10,
     max_iter: int = 100_000,
     base: float = 2,
-    callback: Optional[Callback] = None,
-    accelerate: Union[bool, str] = "auto",
-    restarts: Optional[int] = None,
-    executor: Optional[Executor] = None,
+    callback: Callback | None = None,
+    accelerate: bool | str = "auto",
+    restarts: int | None = None,
+    executor: Executor | None = None,
 ) -> SemanticRDResult:
     """Tishby's iterative information bottleneck: :func:`semantic_rd` with ``d_RD ≡ 0``.
 
@@ -675,7 +840,19 @@ def information_bottleneck(
     px = check_distribution(p_x, "p_x", ndim=1)
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
     beta_ib = check_positive(beta_ib, "beta_ib", allow_zero=True)
-    return semantic_rd(px, p_y_given_x, np.zeros((px.shape[0], n_clusters)), beta=beta_ib,
-                       lam=1.0, init=init, seed=seed, tol=tol, max_iter=max_iter, base=base,
-                       callback=callback, accelerate=accelerate,
-                       restarts=restarts, executor=executor)
+    return semantic_rd(
+        px,
+        p_y_given_x,
+        np.zeros((px.shape[0], n_clusters)),
+        beta=beta_ib,
+        lam=1.0,
+        init=init,
+        seed=seed,
+        tol=tol,
+        max_iter=max_iter,
+        base=base,
+        callback=callback,
+        accelerate=accelerate,
+        restarts=restarts,
+        executor=executor,
+    )

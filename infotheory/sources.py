@@ -25,12 +25,18 @@ All information quantities are in bits unless a ``base`` argument says otherwise
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 
-from ._validation import as_float_array, check_base, check_conditional, check_distribution, check_int
+from ._validation import (
+    as_float_array,
+    check_base,
+    check_conditional,
+    check_distribution,
+    check_int,
+)
 
 __all__ = [
     "Source",
@@ -98,7 +104,9 @@ def binary_entropy(p: object, *, base: float = 2) -> np.ndarray:
     if np.any((pa < 0) | (pa > 1)) or not np.all(np.isfinite(pa)):
         raise ValueError("p must lie in [0, 1]")
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = -(np.where(pa > 0, pa * np.log(pa), 0.0) + np.where(pa < 1, (1 - pa) * np.log1p(-pa), 0.0))
+        h = -(
+            np.where(pa > 0, pa * np.log(pa), 0.0) + np.where(pa < 1, (1 - pa) * np.log1p(-pa), 0.0)
+        )
     return h / lb
 
 
@@ -160,7 +168,9 @@ def symmetric_channel(n_classes: int, error: float) -> np.ndarray:
     return w
 
 
-def label_channel(labels: object, n_classes: int | None = None, *, error: float = 0.0) -> np.ndarray:
+def label_channel(
+    labels: object, n_classes: int | None = None, *, error: float = 0.0
+) -> np.ndarray:
     """``p(y|x)`` for symbols with deterministic labels seen through a symmetric channel.
 
     Row ``x`` is row ``labels[x]`` of :func:`symmetric_channel` (one-hot when
@@ -415,12 +425,20 @@ def digits_source(
         idx = np.sort(np.random.default_rng(seed).choice(x.shape[0], size=ns, replace=False))
         x, y = x[idx], y[idx]
     return source_from_data(
-        x, y, n_codebook=n_codebook, method=method, n_classes=10,
-        label_error=label_error, seed=seed, name="digits 8x8",
+        x,
+        y,
+        n_codebook=n_codebook,
+        method=method,
+        n_classes=10,
+        label_error=label_error,
+        seed=seed,
+        name="digits 8x8",
     )
 
 
-def check_source_arrays(p_x: object, p_y_given_x: object, d_rd: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def check_source_arrays(
+    p_x: object, p_y_given_x: object, d_rd: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate the three arrays of a semantic R-D problem and their shapes."""
     px = check_distribution(p_x, "p_x", ndim=1)
     py = check_conditional(p_y_given_x, "p_y_given_x")

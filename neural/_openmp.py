@@ -7,6 +7,7 @@ threads take the cores the working threads need, and a multi-threaded step can b
 torch is first imported, so it is set here (unless the user set it) and whether it can
 have taken effect is recorded for :func:`neural.training.default_threads`.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,4 +20,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # also inherited by worker 
 #: True when torch's OpenMP runtime starts (or started) with ``OMP_WAIT_POLICY=PASSIVE``:
 #: torch is imported after this module and the user did not ask for another policy, or the
 #: user's environment already said PASSIVE.
-PASSIVE_WAIT = ((_user_policy if _torch_first else os.environ["OMP_WAIT_POLICY"]) or "").strip().upper() == "PASSIVE"
+PASSIVE_WAIT = (
+    (_user_policy if _torch_first else os.environ["OMP_WAIT_POLICY"]) or ""
+).strip().upper() == "PASSIVE"

@@ -1,4 +1,5 @@
 """The TOSC-SR training loss, eq. (31): ``L_R = MSE(X, X̂) + β·CE(Y, Ŷ)``."""
+
 from __future__ import annotations
 
 import math
@@ -42,7 +43,9 @@ def tosc_loss(
     if beta == 0 and rd_weight == 0:
         raise ValueError("beta and rd_weight are both 0: the loss would be identically zero")
     if x.shape != x_hat.shape:
-        raise ValueError(f"x and x_hat must have the same shape, got {tuple(x.shape)} and {tuple(x_hat.shape)}")
+        raise ValueError(
+            f"x and x_hat must have the same shape, got {tuple(x.shape)} and {tuple(x_hat.shape)}"
+        )
     if logits.dim() != 2 or labels.shape != (logits.shape[0],) or logits.shape[0] != x.shape[0]:
         raise ValueError(
             f"expected logits (B, classes) and labels (B,) with B = {x.shape[0]}, "

@@ -14,6 +14,7 @@ in float64; they agree with scikit-image's ``peak_signal_noise_ratio`` and
 
 The reconstruction is evaluated as the decoder outputs it (no clipping).
 """
+
 from __future__ import annotations
 
 import math
@@ -29,13 +30,17 @@ SSIM_K2 = 0.03
 
 def _check_pair(x: torch.Tensor, y: torch.Tensor) -> None:
     if x.dim() != 4 or x.shape != y.shape:
-        raise ValueError(f"expected two (B, C, H, W) tensors of equal shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise ValueError(
+            f"expected two (B, C, H, W) tensors of equal shape, got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
 
 
 def correct_predictions(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """``(B,)`` float tensor, 1.0 where ``argmax(logits) == label``."""
     if logits.dim() != 2 or labels.shape != (logits.shape[0],):
-        raise ValueError(f"expected logits (B, classes) and labels (B,), got {tuple(logits.shape)}, {tuple(labels.shape)}")
+        raise ValueError(
+            f"expected logits (B, classes) and labels (B,), got {tuple(logits.shape)}, {tuple(labels.shape)}"
+        )
     return (logits.argmax(dim=1) == labels).to(torch.float32)
 
 
@@ -81,5 +86,7 @@ def ssim(x: torch.Tensor, x_hat: torch.Tensor, data_range: float = 1.0) -> torch
     var_b = blur(bb * bb) - mu_b**2
     cov = blur(a * bb) - mu_a * mu_b
     c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
-    smap = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    smap = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+        (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    )
     return smap.flatten(1).mean(dim=1)

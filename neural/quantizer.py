@@ -1,4 +1,5 @@
 """Binary quantizer with the straight-through proxy of eqs. (18)–(20)."""
+
 from __future__ import annotations
 
 import torch
@@ -35,7 +36,9 @@ class BinaryQuantizer(nn.Module):
         return _BinarizeProxy.apply(e)
 
 
-def bits_per_pixel(latent_shape: tuple[int, ...] | torch.Size, image_shape: tuple[int, ...] | torch.Size) -> float:
+def bits_per_pixel(
+    latent_shape: tuple[int, ...] | torch.Size, image_shape: tuple[int, ...] | torch.Size
+) -> float:
     """Rate in bits per (spatial) pixel of one image, eq. (21).
 
     Each binary latent element is one bit, so ``bpp = K·h·w / (H·W)``; with the 8×
@@ -52,7 +55,9 @@ def bits_per_pixel(latent_shape: tuple[int, ...] | torch.Size, image_shape: tupl
     if len(img) == 4:
         img = img[1:]
     if len(lat) != 3 or len(img) != 3:
-        raise ValueError(f"expected (K, h, w) and (C, H, W) shapes (optionally batched), got {latent_shape}, {image_shape}")
+        raise ValueError(
+            f"expected (K, h, w) and (C, H, W) shapes (optionally batched), got {latent_shape}, {image_shape}"
+        )
     if min(lat) < 1 or min(img) < 1:
         raise ValueError(f"shapes must be positive, got {latent_shape}, {image_shape}")
     k, h, w = lat

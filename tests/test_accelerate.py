@@ -43,8 +43,12 @@ def reference_f_star(p, d, lam, iters=200_000):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.integers(2, 9), st.integers(2, 9),
-       st.sampled_from([0.01, 0.05, 0.2, 1.0]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 9),
+    st.integers(2, 9),
+    st.sampled_from([0.01, 0.05, 0.2, 1.0]),
+)
 def test_accelerated_and_plain_agree_beta0(seed, n, k, lam):
     """Same optimum to 1e-9 bits (objective, rate and distortion), both certified."""
     rng = np.random.default_rng(seed)
@@ -64,7 +68,7 @@ def test_accelerated_and_plain_agree_beta0(seed, n, k, lam):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([0.003, 0.02, 0.1, 0.5]))
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.003, 0.02, 0.1, 0.5]))
 def test_certificate_is_a_true_bound(seed, lam):
     """Blahut's lower bound of the accelerated result, and of runs stopped early inside
     the accelerated phase, never exceeds F* computed independently."""
@@ -104,8 +108,9 @@ def test_pruning_never_removes_a_used_symbol(n, lam):
     assert np.all(np.abs(log_c[~dropped]) <= 1e-9)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        plain = rate_distortion(p, d, lam=lam, accelerate=False, tol=1.0, gap_tol=1e-6,
-                                max_iter=100_000)
+        plain = rate_distortion(
+            p, d, lam=lam, accelerate=False, tol=1.0, gap_tol=1e-6, max_iter=100_000
+        )
     assert acc.objective <= plain.objective + 1e-12
 
 
@@ -181,6 +186,7 @@ def test_sqp_step_is_never_nan_on_a_start_without_tail_symbols():
     enc /= enc.sum(axis=1, keepdims=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        res = semantic_rd(s.p_x, s.p_y_given_x, s.d_rd, beta=0, lam=1.3791e-3, init=enc,
-                          max_iter=400)
+        res = semantic_rd(
+            s.p_x, s.p_y_given_x, s.d_rd, beta=0, lam=1.3791e-3, init=enc, max_iter=400
+        )
     assert res.converged and res.gap <= 1e-10

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from infotheory import ConvergenceWarning, evaluate_encoder, information_bottleneck, semantic_rd
 from infotheory.accelerate import WARMUP, _newton_matrix
 
-
 # these tests are about one start of the solver (the global strategy of issue 10
 # is tested in test_global.py): restarts=0
 semantic_rd = functools.partial(semantic_rd, restarts=0)
@@ -112,7 +111,7 @@ def test_accelerated_and_plain_agree_on_random_problems():
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1))
+@given(st.integers(0, 2**32 - 1))
 def test_accelerated_result_is_a_stationary_point_reached_monotonically(seed):
     """Whatever the problem: converged, residual <= tol, the objective of the successive
     encoders non-increasing (1e-9 bits: pruning a symbol below 1e-12 mass and a
@@ -198,6 +197,8 @@ def test_short_runs_and_callback_stop():
         a = semantic_rd(px, pyx, d, beta=1.02 * beta_c, lam=1.0, max_iter=WARMUP)
         b = semantic_rd(px, pyx, d, beta=1.02 * beta_c, lam=1.0, max_iter=WARMUP, accelerate=False)
     np.testing.assert_array_equal(a.encoder, b.encoder)
-    res = semantic_rd(px, pyx, d, beta=1.02 * beta_c, lam=1.0, callback=lambda it, enc: it == WARMUP + 2)
+    res = semantic_rd(
+        px, pyx, d, beta=1.02 * beta_c, lam=1.0, callback=lambda it, enc: it == WARMUP + 2
+    )
     assert res.iterations == WARMUP + 2 and res.message == "stopped by callback"
     assert not res.converged

@@ -11,4 +11,5 @@ def test_api_md_is_up_to_date():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert mod.API_MD.read_text(encoding="utf-8") == mod.render(), (
-        "docs/api.md is out of date: run python docs/make_api.py")
+        "docs/api.md is out of date: run python docs/make_api.py"
+    )

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from infotheory import ConvergenceWarning, kernels, rate_distortion, semantic_rd, semantic_rd_batch
 
-
 # these tests are about one start of the solver (the global strategy of issue 10
 # is tested in test_global.py): restarts=0
 semantic_rd = functools.partial(semantic_rd, restarts=0)
@@ -22,7 +21,7 @@ def random_problem(rng, n, m, k):
 
 
 @settings(max_examples=5, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([False, "auto"]))
+@given(st.integers(0, 2**32 - 1), st.sampled_from([False, "auto"]))
 def test_batched_equals_one_by_one(seed, accelerate):
     """Same encoder (1e-12), objective (1e-12 bits) and iteration count per problem,
     for a batch mixing β = 0 and β > 0 and several λ (own convergence mask each)."""
@@ -33,11 +32,13 @@ def test_batched_equals_one_by_one(seed, accelerate):
     betas = np.array([0.0, 0.0, 0.0, 0.3, 1.0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        out = semantic_rd_batch(p_x, pyx, d, lams=lams, betas=betas, accelerate=accelerate,
-                                max_iter=5_000)
+        out = semantic_rd_batch(
+            p_x, pyx, d, lams=lams, betas=betas, accelerate=accelerate, max_iter=5_000
+        )
         for b in range(len(lams)):
-            one = semantic_rd(p_x, pyx, d, beta=betas[b], lam=lams[b], accelerate=accelerate,
-                              max_iter=5_000)
+            one = semantic_rd(
+                p_x, pyx, d, beta=betas[b], lam=lams[b], accelerate=accelerate, max_iter=5_000
+            )
             r = out.results[b]
             assert r.iterations == one.iterations and r.converged == one.converged
             np.testing.assert_allclose(r.encoder, one.encoder, atol=1e-12)
@@ -52,12 +53,12 @@ def test_line_problem_many_lambdas():
     """64 λ on a line problem: all certified, and R decreasing in λ."""
     x = np.linspace(0, 1, 24)
     lams = np.geomspace(0.005, 0.5, 16)
-    out = semantic_rd_batch(np.full(24, 1 / 24), np.ones((24, 1)), (x[:, None] - x) ** 2,
-                            lams=lams)
+    out = semantic_rd_batch(np.full(24, 1 / 24), np.ones((24, 1)), (x[:, None] - x) ** 2, lams=lams)
     assert out.converged.all() and np.all(out.gap <= 1e-10)
     assert np.all(np.diff(out.rate) <= 1e-9)
-    one = semantic_rd(np.full(24, 1 / 24), np.ones((24, 1)), (x[:, None] - x) ** 2, beta=0,
-                      lam=lams[3])
+    one = semantic_rd(
+        np.full(24, 1 / 24), np.ones((24, 1)), (x[:, None] - x) ** 2, beta=0, lam=lams[3]
+    )
     assert out.objective[3] == pytest.approx(one.objective, abs=1e-10)
 
 
@@ -83,17 +84,20 @@ def test_scalar_broadcast_and_fields():
     assert "stationary point" in out.results[1].message
 
 
-@pytest.mark.parametrize("kw,match", [
-    (dict(lams=[0.1, -1.0]), "lams must be > 0"),
-    (dict(lams=[0.1, 0.2], betas=[0.0, 1.0, 2.0]), "lams .length 2. and betas .length 3."),
-    (dict(lams=[0.1], betas=[-1.0]), "betas must be >= 0"),
-    (dict(lams=[[0.1]]), "lams and betas must be scalars or 1-dimensional"),
-    (dict(lams=[0.1], device="tpu"), "device must be None"),
-    (dict(lams=[0.1], dtype="float16"), "dtype must be 'float64' or 'float32'"),
-    (dict(lams=[0.1], accelerate="yes"), "accelerate must be"),
-    (dict(lams=[np.nan]), "lams contains NaN"),
-    (dict(lams=[0.1], max_iter=0), "max_iter must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(lams=[0.1, -1.0]), "lams must be > 0"),
+        (dict(lams=[0.1, 0.2], betas=[0.0, 1.0, 2.0]), "lams .length 2. and betas .length 3."),
+        (dict(lams=[0.1], betas=[-1.0]), "betas must be >= 0"),
+        (dict(lams=[[0.1]]), "lams and betas must be scalars or 1-dimensional"),
+        (dict(lams=[0.1], device="tpu"), "device must be None"),
+        (dict(lams=[0.1], dtype="float16"), "dtype must be 'float64' or 'float32'"),
+        (dict(lams=[0.1], accelerate="yes"), "accelerate must be"),
+        (dict(lams=[np.nan]), "lams contains NaN"),
+        (dict(lams=[0.1], max_iter=0), "max_iter must be >= 1"),
+    ],
+)
 def test_bad_input(kw, match):
     with pytest.raises(ValueError, match=match):
         semantic_rd_batch([0.5, 0.5], np.eye(2), 1 - np.eye(2), **kw)
@@ -167,8 +171,9 @@ def test_batch_exp_row_within_an_ulp():
     """The kernel's vectorised exp: at most 1 ulp from e^w on [LOGIT_FLOOR, 0] (so at
     most 2 from NumPy's), the sentinel below LOGIT_FLOOR under TINY."""
     rng = np.random.default_rng(0)
-    w = np.concatenate([np.linspace(kernels.LOGIT_FLOOR, 0, 200_001), -rng.random(20_000),
-                        [-1e-300, 0.0]])
+    w = np.concatenate(
+        [np.linspace(kernels.LOGIT_FLOOR, 0, 200_001), -rng.random(20_000), [-1e-300, 0.0]]
+    )
     shift = 3.25
     row, scale = w + shift, np.empty(w.size, dtype=np.int64)
     ref = np.exp(row - shift)
@@ -200,11 +205,22 @@ def test_batch_encoder_row_matches_encoder_step(case):
     old = rng.dirichlet(np.ones(k))[None]
     ref = np.empty((1, k))
     log_mu, resid = np.empty(1), np.empty(1)
-    kernels.encoder_step(log_q, dl, cen, coef, h_x, old, ref, log_mu, resid, np.empty(1),
-                         np.zeros(1, dtype=np.bool_))
+    kernels.encoder_step(
+        log_q, dl, cen, coef, h_x, old, ref, log_mu, resid, np.empty(1), np.zeros(1, dtype=np.bool_)
+    )
     enc_row, q_new = old[0].copy(), np.full(k, 0.25)
-    lm, rr = kernels.batch_encoder_row(log_q, dl[0], cen[0], coef, h_x[0], enc_row, 0.5, q_new,
-                                       np.empty(k), np.empty(k, dtype=np.int64))
+    lm, rr = kernels.batch_encoder_row(
+        log_q,
+        dl[0],
+        cen[0],
+        coef,
+        h_x[0],
+        enc_row,
+        0.5,
+        q_new,
+        np.empty(k),
+        np.empty(k, dtype=np.int64),
+    )
     np.testing.assert_allclose(enc_row, ref[0], rtol=1e-15, atol=0)
     np.testing.assert_array_equal(enc_row == 0, ref[0] == 0)
     assert (enc_row == 0).sum() >= 2

@@ -43,13 +43,15 @@ def test_z_channel(p):
 def test_nats_and_fields():
     res = channel_capacity([[0.9, 0.1], [0.1, 0.9]], base=math.e)
     assert res.capacity == pytest.approx((1 - h2(0.1)) * math.log(2), abs=1e-10)
-    np.testing.assert_allclose(res.output_distribution, res.input_distribution @ [[0.9, 0.1], [0.1, 0.9]])
+    np.testing.assert_allclose(
+        res.output_distribution, res.input_distribution @ [[0.9, 0.1], [0.1, 0.9]]
+    )
     joint = res.input_distribution[:, None] * np.array([[0.9, 0.1], [0.1, 0.9]])
     assert res.capacity == pytest.approx(mutual_information(joint, base=math.e), abs=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.integers(2, 6))
+@given(st.integers(0, 2**32 - 1), st.integers(2, 6))
 def test_binary_input_against_direct_maximisation(seed, m):
     """Binary input: C = max_p I(p) found independently by bounded scalar search."""
     w = np.random.default_rng(seed).dirichlet(np.ones(m), size=2)
@@ -64,7 +66,7 @@ def test_binary_input_against_direct_maximisation(seed, m):
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.integers(2, 7), st.integers(2, 7))
+@given(st.integers(0, 2**32 - 1), st.integers(2, 7), st.integers(2, 7))
 def test_bounds_bracket_every_iterate(seed, n, m):
     w = np.random.default_rng(seed).dirichlet(np.ones(m), size=n)
     exact = channel_capacity(w, tol=1e-12)
@@ -84,14 +86,17 @@ def test_max_iter_warns():
     assert not res.converged and res.iterations == 1
 
 
-@pytest.mark.parametrize("kw,exc,match", [
-    (dict(p_y_given_x=[[0.5, 0.6], [0.5, 0.5]]), ValueError, "p_y_given_x row 0 sums to 1.1"),
-    (dict(p_y_given_x=[0.5, 0.5]), ValueError, "p_y_given_x must be 2-dimensional"),
-    (dict(p_y_given_x=[[1.5, -0.5]]), ValueError, "p_y_given_x has negative entries"),
-    (dict(tol=0), ValueError, "tol must be > 0"),
-    (dict(max_iter=0), ValueError, "max_iter must be >= 1"),
-    (dict(base=-2), ValueError, "base must be finite"),
-])
+@pytest.mark.parametrize(
+    "kw,exc,match",
+    [
+        (dict(p_y_given_x=[[0.5, 0.6], [0.5, 0.5]]), ValueError, "p_y_given_x row 0 sums to 1.1"),
+        (dict(p_y_given_x=[0.5, 0.5]), ValueError, "p_y_given_x must be 2-dimensional"),
+        (dict(p_y_given_x=[[1.5, -0.5]]), ValueError, "p_y_given_x has negative entries"),
+        (dict(tol=0), ValueError, "tol must be > 0"),
+        (dict(max_iter=0), ValueError, "max_iter must be >= 1"),
+        (dict(base=-2), ValueError, "base must be finite"),
+    ],
+)
 def test_bad_input(kw, exc, match):
     args = dict(p_y_given_x=np.eye(2))
     args.update(kw)

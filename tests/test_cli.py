@@ -9,8 +9,21 @@ from infotheory.sources import binary_source
 
 
 def test_curve_command_writes_table_csv_json_png(tmp_path, capsys):
-    rc = main(["curve", "--source", "binary", "--p", "0.3", "--beta", "0", "--n-points", "6",
-               "--out", str(tmp_path)])
+    rc = main(
+        [
+            "curve",
+            "--source",
+            "binary",
+            "--p",
+            "0.3",
+            "--beta",
+            "0",
+            "--n-points",
+            "6",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "lambda" in out and "rate" in out
@@ -28,8 +41,18 @@ def test_curve_command_writes_table_csv_json_png(tmp_path, capsys):
 def test_curve_from_npz_matches_api(tmp_path, capsys):
     src = binary_source(0.2)
     np.savez(tmp_path / "src.npz", p_x=src.p_x, p_y_given_x=src.p_y_given_x, d_rd=src.d_rd)
-    rc = main(["curve", "--npz", str(tmp_path / "src.npz"), "--lams", "0.8,0.4,0.2",
-               "--out", str(tmp_path / "o"), "--no-plot"])
+    rc = main(
+        [
+            "curve",
+            "--npz",
+            str(tmp_path / "src.npz"),
+            "--lams",
+            "0.8,0.4,0.2",
+            "--out",
+            str(tmp_path / "o"),
+            "--no-plot",
+        ]
+    )
     assert rc == 0
     c = Curve.from_json(tmp_path / "o" / "curve.json")
     ref = semantic_rd_curve(*src, beta=0, lams=[0.8, 0.4, 0.2])
@@ -38,11 +61,45 @@ def test_curve_from_npz_matches_api(tmp_path, capsys):
 
 
 def test_family_and_ib_commands(tmp_path, capsys):
-    assert main(["family", "--source", "binary", "--label-error", "0.2", "--betas", "0,1,4",
-                 "--lam", "0.5", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "family",
+                "--source",
+                "binary",
+                "--label-error",
+                "0.2",
+                "--betas",
+                "0,1,4",
+                "--lam",
+                "0.5",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "beta_family.png").exists()
-    assert main(["ib", "--source", "binary", "--p", "0.5", "--label-error", "0.1", "--clusters", "2",
-                 "--n-points", "6", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "ib",
+                "--source",
+                "binary",
+                "--p",
+                "0.5",
+                "--label-error",
+                "0.1",
+                "--clusters",
+                "2",
+                "--n-points",
+                "6",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "transition: beta_IB_c = 1.56" in out  # 1/(1-2·0.1)^2 = 1.5625
     assert (tmp_path / "information_plane.png").exists()
@@ -81,11 +138,16 @@ def test_errors_are_one_line_exit_2(argv, fragment, capsys):
 
 
 def test_npz_errors(tmp_path, capsys):
-    np.savez(tmp_path / "bad.npz", p_x=np.array([0.5, 0.6]), p_y_given_x=np.eye(2), d_rd=np.ones((2, 2)))
+    np.savez(
+        tmp_path / "bad.npz", p_x=np.array([0.5, 0.6]), p_y_given_x=np.eye(2), d_rd=np.ones((2, 2))
+    )
     np.savez(tmp_path / "missing.npz", p_x=np.array([0.5, 0.5]))
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    for name, frag in (("bad.npz", "p_x sums to"), ("missing.npz", "missing array(s) p_y_given_x, d_rd"),
-                       ("junk.npz", "not a valid .npz")):
+    for name, frag in (
+        ("bad.npz", "p_x sums to"),
+        ("missing.npz", "missing array(s) p_y_given_x, d_rd"),
+        ("junk.npz", "not a valid .npz"),
+    ):
         assert main(["curve", "--npz", str(tmp_path / name)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and frag in err, err
@@ -99,8 +161,10 @@ def test_npz_errors(tmp_path, capsys):
         (["curve", "--n-points", "1"], "--n-points must be >= 2"),
         (["curve", "--jobs", "0"], "--jobs must be >= 1"),
         (["ib", "--clusters", "0"], "--clusters must be >= 1"),
-        (["family", "--betas", "1", "--rate", "99"],
-         "--rate 99 bits is not reachable: rates lie between 0 and 0.811278 bits"),
+        (
+            ["family", "--betas", "1", "--rate", "99"],
+            "--rate 99 bits is not reachable: rates lie between 0 and 0.811278 bits",
+        ),
     ],
 )
 def test_errors_name_the_flag(argv, fragment, capsys):
@@ -112,8 +176,12 @@ def test_errors_name_the_flag(argv, fragment, capsys):
 def test_unwritable_out_fails_before_work(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    for cmd in (["curve", "--n-points", "200"], ["family", "--betas", "0,1", "--lam", "0.5"],
-                ["ib", "--n-points", "200"], ["demo"]):
+    for cmd in (
+        ["curve", "--n-points", "200"],
+        ["family", "--betas", "0,1", "--lam", "0.5"],
+        ["ib", "--n-points", "200"],
+        ["demo"],
+    ):
         assert main(cmd + ["--out", str(blocker / "sub")]) == 2
         cap = capsys.readouterr()
         assert "--out" in cap.err and "cannot write" in cap.err
@@ -122,9 +190,11 @@ def test_unwritable_out_fails_before_work(tmp_path, capsys):
 
 def test_every_cli_csv_loads_with_plain_pandas(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
-    runs = [["curve", "--beta", "0,0.5", "--n-points", "5"],
-            ["family", "--betas", "0,1", "--lam", "0.5"],
-            ["ib", "--clusters", "2", "--n-points", "5"]]
+    runs = [
+        ["curve", "--beta", "0,0.5", "--n-points", "5"],
+        ["family", "--betas", "0,1", "--lam", "0.5"],
+        ["ib", "--clusters", "2", "--n-points", "5"],
+    ]
     for i, argv in enumerate(runs):
         assert main(argv + ["--out", str(tmp_path / str(i)), "--no-plot", "--no-progress"]) == 0
     csvs = sorted(tmp_path.rglob("*.csv"))
@@ -142,7 +212,7 @@ def test_ib_table_shows_beta_ib(capsys):
     assert main(["ib", "--clusters", "2", "--n-points", "4", "--no-progress"]) == 0
     lines = capsys.readouterr().out.splitlines()
     head = next(i for i, line in enumerate(lines) if line.split()[:2] == ["lambda", "beta_IB"])
-    rows = [line.split() for line in lines[head + 1:head + 5]]
+    rows = [line.split() for line in lines[head + 1 : head + 5]]
     for r in rows:
         assert float(r[1]) == pytest.approx(1 / float(r[0]), rel=1e-3)
     assert len({r[1] for r in rows}) == 4  # not a constant column

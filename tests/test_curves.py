@@ -80,7 +80,9 @@ def test_beta0_curve_monotone_convex_and_certified():
     o = np.argsort(c.distortion)
     # keep points with R > 0 (beyond λ_max all points are (D_max, 0)) and distinct D
     pos = [i for i in o if c.rate[i] > 1e-9]
-    pos = [i for j, i in enumerate(pos) if j == 0 or c.distortion[i] > c.distortion[pos[j - 1]] + 1e-9]
+    pos = [
+        i for j, i in enumerate(pos) if j == 0 or c.distortion[i] > c.distortion[pos[j - 1]] + 1e-9
+    ]
     D, R, lam = c.distortion[pos], c.rate[pos], c.lam[pos]
     assert len(D) >= 8
     assert np.all(np.diff(D) > 0) and np.all(np.diff(lam) > 0)
@@ -158,8 +160,15 @@ def test_ib_transition_matches_eigenvalue_asymmetric():
     M = p_y @ p_x_given_y.T
     lam2 = np.sort(np.linalg.eigvals(M).real)[-2]
     beta = 2.0  # semantic_rd's β; λ_c = β·λ₂
-    t = locate_transition(p_x, p_y, np.zeros((3, 3)), beta=beta, lam_low_rate=beta * lam2 * 1.5,
-                          lam_high_rate=beta * lam2 / 1.5, rtol=1e-3)
+    t = locate_transition(
+        p_x,
+        p_y,
+        np.zeros((3, 3)),
+        beta=beta,
+        lam_low_rate=beta * lam2 * 1.5,
+        lam_high_rate=beta * lam2 / 1.5,
+        rtol=1e-3,
+    )
     assert abs(t.critical - beta * lam2) <= 2e-3 * beta * lam2
 
 
@@ -179,7 +188,10 @@ def test_beta_family_fixed_lambda_and_fixed_rate():
     fam = beta_family(p_x, p_y, d, betas=[0, 0.3, 1, 3], lam=0.2)
     assert fam.parameter == "beta"
     ref = semantic_rd(p_x, p_y, d, beta=0, lam=0.2)
-    assert abs(fam.rate[0] - ref.rate) <= 1e-8 and abs(fam.distortion_rd[0] - ref.distortion_rd) <= 1e-8
+    assert (
+        abs(fam.rate[0] - ref.rate) <= 1e-8
+        and abs(fam.distortion_rd[0] - ref.distortion_rd) <= 1e-8
+    )
     fr = beta_family(p_x, p_y, d, betas=[0, 0.5, 2, 8], rate=0.8, rate_atol=1e-6)
     np.testing.assert_allclose(fr.rate, 0.8, atol=1e-6, rtol=0)
     # at equal rate, weighting D_IB more never lowers the relevance on the kept branch
@@ -196,8 +208,18 @@ def test_csv_and_json_round_trip(tmp_path):
         curve.to_csv(tmp_path / "c.csv")
         curve.to_json(tmp_path / "c.json")
         for back in (Curve.from_csv(tmp_path / "c.csv"), Curve.from_json(tmp_path / "c.json")):
-            for col in ("lam", "beta", "rate", "distortion_rd", "distortion_ib", "distortion",
-                        "relevance", "objective", "rate_lower_bound", "branch_gap"):
+            for col in (
+                "lam",
+                "beta",
+                "rate",
+                "distortion_rd",
+                "distortion_ib",
+                "distortion",
+                "relevance",
+                "objective",
+                "rate_lower_bound",
+                "branch_gap",
+            ):
                 np.testing.assert_array_equal(getattr(back, col), getattr(curve, col), err_msg=col)
             for col in ("iterations", "converged", "n_effective"):
                 np.testing.assert_array_equal(getattr(back, col), getattr(curve, col))

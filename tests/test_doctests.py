@@ -8,8 +8,11 @@ import pytest
 
 import infotheory
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(infotheory.__path__, "infotheory.")
-                 if m.name != "infotheory.__main__")
+MODULES = sorted(
+    m.name
+    for m in pkgutil.iter_modules(infotheory.__path__, "infotheory.")
+    if m.name != "infotheory.__main__"
+)
 
 
 @pytest.mark.parametrize("name", MODULES)

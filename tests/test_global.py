@@ -93,8 +93,7 @@ def test_executor_gives_the_same_answer():
 def test_information_bottleneck_uses_the_strategy():
     pyx = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.8]])
     res = information_bottleneck(np.full(4, 0.25), pyx, 2, beta_ib=20.0, init="uniform")
-    one = information_bottleneck(np.full(4, 0.25), pyx, 2, beta_ib=20.0, init="uniform",
-                                 restarts=0)
+    one = information_bottleneck(np.full(4, 0.25), pyx, 2, beta_ib=20.0, init="uniform", restarts=0)
     assert one.relevance < 1e-9  # the uniform encoder is an IB fixed point ...
     assert res.relevance > 0.39 and res.start != "uniform"  # ... which the strategy leaves
 
@@ -108,9 +107,11 @@ def test_hard_local_search_finds_the_brute_force_optimum():
     px, pyx, d = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(3), size=n), rng.random((n, k))
     beta, lam = 10.0, 0.2
     h_yx = -np.sum(px[:, None] * pyx * np.log(pyx))
+
     def f_direct(a):
         enc = np.eye(k)[a]
         return evaluate_encoder(px, pyx, d, enc, beta=beta, lam=lam, base=np.e).objective
+
     best = min(itertools.product(range(k), repeat=n), key=lambda a: f_direct(np.array(a)))
     for a in (np.array(best), np.zeros(n, dtype=np.int64)):
         f_kernel = kernels.hard_objective(px, pyx, d / lam, beta / lam, a.astype(np.int64), k)

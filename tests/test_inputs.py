@@ -55,8 +55,9 @@ def test_torch_tensors_are_accepted_without_torch_in_infotheory():
     px = torch.full((4,), 0.25)
     pyx = torch.softmax(torch.randn(4, 2, generator=torch.Generator().manual_seed(0)), dim=1)
     pyx.requires_grad_(True)  # a tensor straight out of a network
-    res = semantic_rd(px, pyx, torch.rand(4, 3, generator=torch.Generator().manual_seed(1)),
-                      beta=1.0, lam=0.5)
+    res = semantic_rd(
+        px, pyx, torch.rand(4, 3, generator=torch.Generator().manual_seed(1)), beta=1.0, lam=0.5
+    )
     assert res.converged
 
 
@@ -84,7 +85,11 @@ def test_complex_input_is_refused_not_cast():
 
 def test_curve_lams_errors_name_the_problem():
     px, pyx, d = [0.5, 0.5], np.eye(2), 1 - np.eye(2)
-    for lams, msg in (([0.5, -1.0], r"lams must be > 0, got -1"), ([0.5, np.nan], "lams contains NaN"),
-                      ([], "lams is empty"), ([0.5 + 1j], "lams must be an array of real numbers")):
+    for lams, msg in (
+        ([0.5, -1.0], r"lams must be > 0, got -1"),
+        ([0.5, np.nan], "lams contains NaN"),
+        ([], "lams is empty"),
+        ([0.5 + 1j], "lams must be an array of real numbers"),
+    ):
         with pytest.raises((ValueError, TypeError), match=msg):
             semantic_rd_curve(px, pyx, d, beta=0, lams=lams)

@@ -59,22 +59,30 @@ def test_conditional_entropy_and_cmi_closed_forms():
 def test_kl_divergence():
     assert kl_divergence([0.5, 0.5], [0.5, 0.5]) == 0.0
     assert kl_divergence([0.5, 0.5], [0.25, 0.75]) == pytest.approx(
-        0.5 * math.log2(2) + 0.5 * math.log2(0.5 / 0.75), abs=TOL)
+        0.5 * math.log2(2) + 0.5 * math.log2(0.5 / 0.75), abs=TOL
+    )
     assert kl_divergence([0.5, 0.5], [1.0, 0.0]) == math.inf
     assert kl_divergence([1.0, 0.0], [0.5, 0.5]) == pytest.approx(1.0, abs=TOL)  # 0 log 0/q = 0
 
 
 def _joint(shape):
-    return arrays(np.float64, shape, elements=st.floats(0, 1)).filter(lambda a: a.sum() > 0.1).map(
-        lambda a: a / a.sum())
+    return (
+        arrays(np.float64, shape, elements=st.floats(0, 1))
+        .filter(lambda a: a.sum() > 0.1)
+        .map(lambda a: a / a.sum())
+    )
 
 
 @settings(max_examples=60, deadline=None)
 @given(_joint((4, 5)))
 def test_mi_brute_force_and_chain_rules(p):
     px, py = p.sum(1), p.sum(0)
-    brute = sum(p[i, j] * (math.log2(p[i, j]) - math.log2(px[i]) - math.log2(py[j]))
-                for i in range(4) for j in range(5) if p[i, j] > 0)
+    brute = sum(
+        p[i, j] * (math.log2(p[i, j]) - math.log2(px[i]) - math.log2(py[j]))
+        for i in range(4)
+        for j in range(5)
+        if p[i, j] > 0
+    )
     assert mutual_information(p) == pytest.approx(brute, abs=1e-12)
     assert mutual_information(p) == pytest.approx(entropy(px) + entropy(py) - entropy(p), abs=1e-12)
     assert conditional_entropy(p) == pytest.approx(entropy(p) - entropy(px), abs=1e-12)
@@ -91,18 +99,21 @@ def test_cmi_entropy_identity(p):
     assert conditional_mutual_information(p) >= 0
 
 
-@pytest.mark.parametrize("func,args,match", [
-    (entropy, ([0.5, 0.6],), r"p sums to 1\.1, expected 1"),
-    (entropy, ([1.5, -0.5],), "p has negative entries"),
-    (entropy, ([np.nan, 1.0],), "p contains NaN"),
-    (entropy, ([np.inf, 1.0],), "p contains inf"),
-    (entropy, ([],), "p is empty"),
-    (mutual_information, ([0.5, 0.5],), r"p_xy must be 2-dimensional, got shape \(2,\)"),
-    (conditional_entropy, ([0.5, 0.5],), "p_xy must be 2-dimensional"),
-    (conditional_mutual_information, (np.eye(2) / 2,), "p_xyz must be 3-dimensional"),
-    (kl_divergence, ([0.5, 0.5], [1 / 3] * 3), "p and q must have the same shape"),
-    (kl_divergence, ([0.5, 0.5], [0.5, 0.4]), r"q sums to 0\.9"),
-])
+@pytest.mark.parametrize(
+    "func,args,match",
+    [
+        (entropy, ([0.5, 0.6],), r"p sums to 1\.1, expected 1"),
+        (entropy, ([1.5, -0.5],), "p has negative entries"),
+        (entropy, ([np.nan, 1.0],), "p contains NaN"),
+        (entropy, ([np.inf, 1.0],), "p contains inf"),
+        (entropy, ([],), "p is empty"),
+        (mutual_information, ([0.5, 0.5],), r"p_xy must be 2-dimensional, got shape \(2,\)"),
+        (conditional_entropy, ([0.5, 0.5],), "p_xy must be 2-dimensional"),
+        (conditional_mutual_information, (np.eye(2) / 2,), "p_xyz must be 3-dimensional"),
+        (kl_divergence, ([0.5, 0.5], [1 / 3] * 3), "p and q must have the same shape"),
+        (kl_divergence, ([0.5, 0.5], [0.5, 0.4]), r"q sums to 0\.9"),
+    ],
+)
 def test_bad_input(func, args, match):
     with pytest.raises(ValueError, match=match):
         func(*args)

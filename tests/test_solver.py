@@ -43,8 +43,10 @@ def random_problem(rng, n, m, k):
 
 # ---------------------------------------------------------------- closed forms
 
-@pytest.mark.parametrize("p,lam", [(0.5, 0.2), (0.5, 0.5), (0.5, 1.0), (0.5, 2.0),
-                                   (0.3, 0.3), (0.3, 0.8), (0.1, 0.35)])
+
+@pytest.mark.parametrize(
+    "p,lam", [(0.5, 0.2), (0.5, 0.5), (0.5, 1.0), (0.5, 2.0), (0.3, 0.3), (0.3, 0.8), (0.1, 0.35)]
+)
 def test_binary_hamming_closed_form(p, lam):
     """R(D) = h(p) - h(D) with D = 1/(1+e^{1/λ}), to 1e-9 bits, with default options."""
     d_star = 1 / (1 + math.exp(1 / lam))
@@ -56,7 +58,9 @@ def test_binary_hamming_closed_form(p, lam):
     # objective F = R + D/λ (nats inside), within 1e-9 of the optimum
     f_star = h2(p) - h2(d_star) + d_star / (lam * LN2)
     assert res.objective == pytest.approx(f_star, abs=1e-9)
-    assert res.rate_lower_bound <= h2(p) - h2(res.distortion_rd) + 1e-12  # bound on R(D) at reached D
+    assert (
+        res.rate_lower_bound <= h2(p) - h2(res.distortion_rd) + 1e-12
+    )  # bound on R(D) at reached D
     assert 0 <= res.gap <= 1e-10 + 1e-15
 
 
@@ -73,9 +77,9 @@ def test_discretised_gaussian(lam):
     (σ² of the grid used); on this grid the closed form holds to about 1e-9 bits
     (measured: 1.3e-9 at λ = 0.2), so we allow 5e-9 bits on R and 1e-9 on D."""
     x = np.linspace(-6, 6, 241)
-    p = np.exp(-x ** 2 / 2)
+    p = np.exp(-(x**2) / 2)
     p /= p.sum()
-    var = float(p @ x ** 2)
+    var = float(p @ x**2)
     res = rate_distortion(p, (x[:, None] - x[None, :]) ** 2, lam=lam)
     assert res.converged and res.gap <= 1e-10
     assert res.distortion_rd == pytest.approx(lam / 2, abs=1e-9)
@@ -84,6 +88,7 @@ def test_discretised_gaussian(lam):
 
 
 # ------------------------------------------------ independent reference iterations
+
 
 def reference_ba(p, d, lam, enc, iters):
     """Textbook Blahut–Arimoto in the probability domain (moderate λ only)."""
@@ -152,8 +157,9 @@ def test_semantic_step_matches_explicit_eq17():
 
 # ------------------------------------------------------------------- Theorem 1
 
+
 @settings(max_examples=50, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.integers(2, 7), st.integers(2, 5), st.integers(1, 6))
+@given(st.integers(0, 2**32 - 1), st.integers(2, 7), st.integers(2, 5), st.integers(1, 6))
 def test_theorem1_three_forms_agree(seed, n, m, k):
     """D_IB = E[KL(p(y|x)||p(y|x̂))] = I(X;Y) - I(X̂;Y) = I(X;Y|X̂), to 1e-9 bits."""
     rng = np.random.default_rng(seed)
@@ -173,6 +179,7 @@ def test_theorem1_three_forms_agree(seed, n, m, k):
 
 # ------------------------------------------------------------------- Theorem 2
 
+
 def objective_nats(p_x, pyx, d, enc, beta, lam):
     """F = I(X;X̂) + (D_RD + β D_IB)/λ in nats, computed from scratch."""
     joint = p_x[:, None] * enc
@@ -183,17 +190,26 @@ def objective_nats(p_x, pyx, d, enc, beta, lam):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([0.0, 0.3, 1.0, 3.0]),
-       st.sampled_from([0.1, 0.5, 2.0]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([0.0, 0.3, 1.0, 3.0]),
+    st.sampled_from([0.1, 0.5, 2.0]),
+)
 def test_theorem2_stationarity_and_monotone_objective(seed, beta, lam):
     """A converged solution satisfies eqs. (12)–(15) to 1e-8; F never increases (1e-12)."""
     rng = np.random.default_rng(seed)
     n, m, k = rng.integers(2, 8), rng.integers(2, 5), rng.integers(2, 7)
     p_x, pyx, d = random_problem(rng, n, m, k)
     objectives = []
-    res = semantic_rd(p_x, pyx, d, beta=beta, lam=lam, seed=int(seed % 1000),
-                      callback=lambda it, enc: objectives.append(
-                          objective_nats(p_x, pyx, d, enc, beta, lam)))
+    res = semantic_rd(
+        p_x,
+        pyx,
+        d,
+        beta=beta,
+        lam=lam,
+        seed=int(seed % 1000),
+        callback=lambda it, enc: objectives.append(objective_nats(p_x, pyx, d, enc, beta, lam)),
+    )
     assert res.converged
     assert np.all(np.diff(objectives) <= 1e-12 * (1 + np.abs(objectives[:-1])))
     # eqs. (12)-(15) evaluated independently from the returned encoder
@@ -203,21 +219,27 @@ def test_theorem2_stationarity_and_monotone_objective(seed, beta, lam):
     p_y_t = (enc * p_x[:, None]).T @ pyx
     p_y_t[used] /= q[used, None]
     with np.errstate(divide="ignore", invalid="ignore"):  # inf·0 in unused columns, masked
-        kl = np.where(pyx[:, None, :] > 0,
-                      pyx[:, None, :] * np.log(pyx[:, None, :] / p_y_t[None, :, :]), 0).sum(2)
-        logits = np.where(used[None, :],
-                          np.log(np.where(used, q, 1))[None, :] - (d + beta * kl) / lam, -np.inf)
+        kl = np.where(
+            pyx[:, None, :] > 0, pyx[:, None, :] * np.log(pyx[:, None, :] / p_y_t[None, :, :]), 0
+        ).sum(2)
+        logits = np.where(
+            used[None, :], np.log(np.where(used, q, 1))[None, :] - (d + beta * kl) / lam, -np.inf
+        )
     logits -= logits.max(axis=1, keepdims=True)
     rhs = np.exp(logits)
     rhs /= rhs.sum(axis=1, keepdims=True)
     assert np.max(np.abs(rhs - enc)) <= 1e-8
     np.testing.assert_allclose(res.p_xhat, q, atol=1e-15)
-    assert res.objective * LN2 == pytest.approx(objective_nats(p_x, pyx, d, enc, beta, lam), abs=1e-12)
-    assert res.distortion == pytest.approx(res.distortion_rd + beta * res.distortion_ib * LN2, abs=1e-12)
+    assert res.objective * LN2 == pytest.approx(
+        objective_nats(p_x, pyx, d, enc, beta, lam), abs=1e-12
+    )
+    assert res.distortion == pytest.approx(
+        res.distortion_rd + beta * res.distortion_ib * LN2, abs=1e-12
+    )
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([0.05, 0.3, 1.0]))
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.05, 0.3, 1.0]))
 def test_blahut_bound_is_a_true_lower_bound(seed, lam):
     """rate_lower_bound ≤ R(D) at the reached D, checked against a long, independent run
     (R(D) ≥ F* - D/λ ≥ bound for any D; we check the bound against points of the curve)."""
@@ -236,6 +258,7 @@ def test_blahut_bound_is_a_true_lower_bound(seed, lam):
 
 
 # ----------------------------------------------------------- robust numerics
+
 
 @pytest.mark.parametrize("lam", [1e-4, 1e-2, 1.0, 1e2, 1e4])
 @pytest.mark.parametrize("beta", [0.0, 1.0, 1e4])
@@ -320,6 +343,7 @@ def test_callback_can_stop():
 def test_large_problem_uses_parallel_kernel_consistently():
     """n·k above the parallel threshold gives the same trajectory as the serial build."""
     from infotheory import kernels
+
     rng = np.random.default_rng(10)
     n = k = 300
     p_x, pyx, d = random_problem(rng, n, 4, k)
@@ -328,7 +352,7 @@ def test_large_problem_uses_parallel_kernel_consistently():
         warnings.simplefilter("ignore", ConvergenceWarning)
         par = semantic_rd(p_x, pyx, d, beta=0.5, lam=0.2, init=enc0, max_iter=5)
         old = kernels.PARALLEL_MIN_SIZE
-        kernels.PARALLEL_MIN_SIZE = 10 ** 12
+        kernels.PARALLEL_MIN_SIZE = 10**12
         try:
             ser = semantic_rd(p_x, pyx, d, beta=0.5, lam=0.2, init=enc0, max_iter=5)
         finally:
@@ -341,25 +365,32 @@ def test_large_problem_uses_parallel_kernel_consistently():
 GOOD = dict(p_x=[0.5, 0.5], p_y_given_x=np.eye(2), d_rd=1 - np.eye(2))
 
 
-@pytest.mark.parametrize("change,exc,match", [
-    (dict(p_x=[0.5, 0.6]), ValueError, r"p_x sums to 1\.1, expected 1"),
-    (dict(p_x=[[0.5, 0.5]]), ValueError, "p_x must be 1-dimensional"),
-    (dict(p_y_given_x=[[0.5, 0.5], [0.2, 0.7]]), ValueError, r"p_y_given_x row 1 sums to 0\.9"),
-    (dict(p_y_given_x=np.eye(3)), ValueError, "p_y_given_x must have n = 2 rows"),
-    (dict(d_rd=np.zeros((3, 2))), ValueError, "d_rd must have n = 2 rows"),
-    (dict(d_rd=[[0, np.nan], [1, 0]]), ValueError, "d_rd contains NaN"),
-    (dict(beta=-1), ValueError, "beta must be >= 0"),
-    (dict(lam=0), ValueError, "lam must be > 0"),
-    (dict(lam=np.inf), ValueError, "lam must be finite"),
-    (dict(init="zeros"), ValueError, "init must be 'random', 'uniform' or an"),
-    (dict(init=np.full((2, 3), 1 / 3)), ValueError, r"init must have shape \(n, k\) = \(2, 2\)"),
-    (dict(init=[[1.0, 0.5], [0.5, 0.5]]), ValueError, "init row 0 sums to 1.5"),
-    (dict(max_iter=0), ValueError, "max_iter must be >= 1"),
-    (dict(max_iter=2.5), TypeError, "max_iter must be an integer"),
-    (dict(tol=-1e-3), ValueError, "tol must be > 0"),
-    (dict(base=1), ValueError, "base must be finite"),
-    (dict(callback=3), TypeError, "callback must be callable"),
-])
+@pytest.mark.parametrize(
+    "change,exc,match",
+    [
+        (dict(p_x=[0.5, 0.6]), ValueError, r"p_x sums to 1\.1, expected 1"),
+        (dict(p_x=[[0.5, 0.5]]), ValueError, "p_x must be 1-dimensional"),
+        (dict(p_y_given_x=[[0.5, 0.5], [0.2, 0.7]]), ValueError, r"p_y_given_x row 1 sums to 0\.9"),
+        (dict(p_y_given_x=np.eye(3)), ValueError, "p_y_given_x must have n = 2 rows"),
+        (dict(d_rd=np.zeros((3, 2))), ValueError, "d_rd must have n = 2 rows"),
+        (dict(d_rd=[[0, np.nan], [1, 0]]), ValueError, "d_rd contains NaN"),
+        (dict(beta=-1), ValueError, "beta must be >= 0"),
+        (dict(lam=0), ValueError, "lam must be > 0"),
+        (dict(lam=np.inf), ValueError, "lam must be finite"),
+        (dict(init="zeros"), ValueError, "init must be 'random', 'uniform' or an"),
+        (
+            dict(init=np.full((2, 3), 1 / 3)),
+            ValueError,
+            r"init must have shape \(n, k\) = \(2, 2\)",
+        ),
+        (dict(init=[[1.0, 0.5], [0.5, 0.5]]), ValueError, "init row 0 sums to 1.5"),
+        (dict(max_iter=0), ValueError, "max_iter must be >= 1"),
+        (dict(max_iter=2.5), TypeError, "max_iter must be an integer"),
+        (dict(tol=-1e-3), ValueError, "tol must be > 0"),
+        (dict(base=1), ValueError, "base must be finite"),
+        (dict(callback=3), TypeError, "callback must be callable"),
+    ],
+)
 def test_semantic_rd_bad_input(change, exc, match):
     kw = dict(GOOD, beta=1.0, lam=1.0)
     kw.update(change)

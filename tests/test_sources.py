@@ -29,8 +29,9 @@ def test_binary_source_arrays_and_closed_form():
     np.testing.assert_allclose(src.closed_form(dd), h2(0.3) - h2(dd), rtol=0, atol=1e-14)
     assert src.closed_form(np.array([0.3, 0.45]))[0] == 0.0 and src.closed_form(0.45) == 0.0
     # nats
-    np.testing.assert_allclose(binary_rate_distortion(0.3, 0.1, base=np.e), (h2(0.3) - h2(0.1)) * np.log(2),
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        binary_rate_distortion(0.3, 0.1, base=np.e), (h2(0.3) - h2(0.1)) * np.log(2), rtol=1e-14
+    )
 
 
 @pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, 1.5])

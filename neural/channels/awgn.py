@@ -10,6 +10,7 @@ Conventions (used by every channel in this package):
   ``ẑ = z + n/2``: the paper's ``ẑ = z + n`` with ``dẑ/dz = 1`` (the paper's noise
   σ is half of the BPSK noise σ here).
 """
+
 from __future__ import annotations
 
 import math
@@ -38,7 +39,9 @@ def per_sample_snr(snr_db: torch.Tensor | float, batch: int, like: torch.Tensor)
         if t.dim() == 0:
             t = t.expand(batch)
         elif t.shape != (batch,):
-            raise ValueError(f"snr_db must be a scalar or a ({batch},) tensor, got shape {tuple(snr_db.shape)}")
+            raise ValueError(
+                f"snr_db must be a scalar or a ({batch},) tensor, got shape {tuple(snr_db.shape)}"
+            )
     elif isinstance(snr_db, (int, float)) and not isinstance(snr_db, bool):
         t = torch.full((batch,), float(snr_db), device=like.device, dtype=like.dtype)
     else:
@@ -70,7 +73,10 @@ class AWGNChannel(nn.Module):
     """
 
     def forward(
-        self, z: torch.Tensor, snr_db: torch.Tensor | float, generator: torch.Generator | None = None
+        self,
+        z: torch.Tensor,
+        snr_db: torch.Tensor | float,
+        generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         _check_bits(z)
         snr = per_sample_snr(snr_db, z.shape[0], z)

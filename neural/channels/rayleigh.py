@@ -6,6 +6,7 @@ Same conventions as :mod:`neural.channels.awgn` (BPSK ``s = 2z − 1``, unit pow
 ``y = a·s + n``, ``n ~ N(0, σ²)``, ``σ² = 10^(−snr_db/10)``; ``snr_db`` is the
 *average* SNR ``E[a²]·E[s²]/σ²``. The receiver knows ``a`` and equalises ``ŝ = y/a``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,7 +23,10 @@ class RayleighBlockFadingChannel(nn.Module):
     """
 
     def forward(
-        self, z: torch.Tensor, snr_db: torch.Tensor | float, generator: torch.Generator | None = None
+        self,
+        z: torch.Tensor,
+        snr_db: torch.Tensor | float,
+        generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         _check_bits(z)
         snr = per_sample_snr(snr_db, z.shape[0], z)

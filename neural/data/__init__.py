@@ -1,4 +1,5 @@
 """Datasets for the TOSC-SR system: built-in digits (offline), STL-10 and CIFAR-10 from disk."""
+
 from neural.data.datasets import (
     DATASETS,
     DIGITS_TEST_SIZE,

@@ -17,6 +17,7 @@
 
 Images are held as uint8 (converted to float in [0, 1] per batch) or float32 in [0, 1].
 """
+
 from __future__ import annotations
 
 import io
@@ -51,7 +52,9 @@ class ImageDataset:
             raise ValueError(f"images must be uint8 or float32, got {self.images.dtype}")
         if self.labels.shape != (self.images.shape[0],) or self.labels.dtype != torch.int64:
             raise ValueError("labels must be an int64 tensor of shape (N,) matching the images")
-        if len(self.labels) and (int(self.labels.min()) < 0 or int(self.labels.max()) >= self.num_classes):
+        if len(self.labels) and (
+            int(self.labels.min()) < 0 or int(self.labels.max()) >= self.num_classes
+        ):
             raise ValueError(f"labels must lie in 0..{self.num_classes - 1}")
 
     def __len__(self) -> int:
@@ -61,7 +64,9 @@ class ImageDataset:
     def image_size(self) -> tuple[int, int]:
         return int(self.images.shape[2]), int(self.images.shape[3])
 
-    def batch(self, index: torch.Tensor, device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(
+        self, index: torch.Tensor, device: torch.device | str
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Images as float32 in [0, 1] ``(b, C, H, W)`` and labels ``(b,)`` on ``device``."""
         x = self.images[index].to(device, non_blocking=True)
         x = x.float().div_(255.0) if x.dtype == torch.uint8 else x
@@ -74,8 +79,12 @@ def _check_split(split: str) -> None:
 
 
 def _check_size(image_size: int | None) -> None:
-    if image_size is not None and (not isinstance(image_size, int) or image_size < 8 or image_size % 8):
-        raise ValueError(f"image_size must be a positive multiple of 8 (the encoder down-samples by 8), got {image_size!r}")
+    if image_size is not None and (
+        not isinstance(image_size, int) or image_size < 8 or image_size % 8
+    ):
+        raise ValueError(
+            f"image_size must be a positive multiple of 8 (the encoder down-samples by 8), got {image_size!r}"
+        )
 
 
 def _resize(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -83,7 +92,15 @@ def _resize(images: torch.Tensor, size: int) -> torch.Tensor:
     out = []
     for chunk in images.split(512):
         x = chunk.float() / 255.0 if chunk.dtype == torch.uint8 else chunk
-        out.append(F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=size < x.shape[-1]))
+        out.append(
+            F.interpolate(
+                x,
+                size=(size, size),
+                mode="bilinear",
+                align_corners=False,
+                antialias=size < x.shape[-1],
+            )
+        )
     return torch.cat(out)
 
 
@@ -94,21 +111,29 @@ def load_digits_dataset(split: str, image_size: int = 32) -> ImageDataset:
     _check_split(split)
     _check_size(image_size)
     bunch = load_digits()
-    images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)  # (1797, 1, 8, 8)
+    images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(
+        1
+    )  # (1797, 1, 8, 8)
     labels = torch.from_numpy(bunch.target.astype(np.int64))
     perm = torch.from_numpy(np.random.RandomState(0).permutation(len(labels)))
     n_train = len(labels) - DIGITS_TEST_SIZE
     idx = perm[:n_train] if split == "train" else perm[n_train:]
-    x = F.interpolate(images[idx], size=(image_size, image_size), mode="bilinear", align_corners=False)
+    x = F.interpolate(
+        images[idx], size=(image_size, image_size), mode="bilinear", align_corners=False
+    )
     return ImageDataset(x.repeat(1, 3, 1, 1).contiguous(), labels[idx].contiguous(), 10, "digits")
 
 
-def _find_dir(data_dir: str | os.PathLike | None, names: list[str], subdir: str, dataset: str) -> str:
+def _find_dir(
+    data_dir: str | os.PathLike | None, names: list[str], subdir: str, dataset: str
+) -> str:
     if data_dir is None or str(data_dir) == "":
         raise ValueError(f"dataset {dataset!r} needs data_dir (the directory holding its files)")
     data_dir = os.fspath(data_dir)
     if not os.path.isdir(data_dir):
-        raise FileNotFoundError(f"data_dir {data_dir!r} for dataset {dataset!r} does not exist or is not a directory")
+        raise FileNotFoundError(
+            f"data_dir {data_dir!r} for dataset {dataset!r} does not exist or is not a directory"
+        )
     for d in (data_dir, os.path.join(data_dir, subdir)):
         if all(os.path.isfile(os.path.join(d, n)) for n in names):
             return d
@@ -118,7 +143,9 @@ def _find_dir(data_dir: str | os.PathLike | None, names: list[str], subdir: str,
     )
 
 
-def load_stl10(data_dir: str | os.PathLike | None, split: str, image_size: int | None = None) -> ImageDataset:
+def load_stl10(
+    data_dir: str | os.PathLike | None, split: str, image_size: int | None = None
+) -> ImageDataset:
     """STL-10 labelled split from its binary files (see the module docstring)."""
     _check_split(split)
     _check_size(image_size)
@@ -128,13 +155,17 @@ def load_stl10(data_dir: str | os.PathLike | None, split: str, image_size: int |
     raw = np.fromfile(xpath, dtype=np.uint8)
     per = 3 * _STL_SIDE * _STL_SIDE
     if raw.size == 0 or raw.size % per:
-        raise ValueError(f"stl10: {xpath} has {raw.size} bytes, not a positive multiple of 3*96*96 = {per}")
+        raise ValueError(
+            f"stl10: {xpath} has {raw.size} bytes, not a positive multiple of 3*96*96 = {per}"
+        )
     labels = np.fromfile(ypath, dtype=np.uint8).astype(np.int64)
     n = raw.size // per
     if labels.size != n:
         raise ValueError(f"stl10: {ypath} has {labels.size} labels but {xpath} has {n} images")
     if labels.min() < 1 or labels.max() > 10:
-        raise ValueError(f"stl10: labels in {ypath} must be 1..10, found {labels.min()}..{labels.max()}")
+        raise ValueError(
+            f"stl10: labels in {ypath} must be 1..10, found {labels.min()}..{labels.max()}"
+        )
     # Stored column-major per channel: (N, C, W, H) -> (N, C, H, W).
     x = torch.from_numpy(raw.reshape(n, 3, _STL_SIDE, _STL_SIDE).transpose(0, 1, 3, 2).copy())
     if image_size is not None and image_size != _STL_SIDE:
@@ -148,12 +179,14 @@ class CifarUnpickler(pickle.Unpickler):
     ``numpy.dtype``; ``numpy._core`` is NumPy 2's name for ``numpy.core``). Any other global
     (``os.system``, ``builtins.eval``, ...) raises ``pickle.UnpicklingError``."""
 
-    ALLOWED = frozenset({
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-    })
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+        }
+    )
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self.ALLOWED:
@@ -171,7 +204,9 @@ def unpickle_cifar_batch(data: bytes) -> Any:
     return CifarUnpickler(io.BytesIO(data), encoding="bytes").load()
 
 
-def load_cifar10(data_dir: str | os.PathLike | None, split: str, image_size: int | None = None) -> ImageDataset:
+def load_cifar10(
+    data_dir: str | os.PathLike | None, split: str, image_size: int | None = None
+) -> ImageDataset:
     """CIFAR-10 from its Python batches (see the module docstring)."""
     _check_split(split)
     _check_size(image_size)
@@ -186,11 +221,15 @@ def load_cifar10(data_dir: str | os.PathLike | None, split: str, image_size: int
         except Exception as exc:
             raise ValueError(f"cifar10: cannot unpickle {path}: {exc}") from exc
         if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
-            raise ValueError(f"cifar10: {path} is not a CIFAR-10 batch (needs keys b'data' and b'labels')")
+            raise ValueError(
+                f"cifar10: {path} is not a CIFAR-10 batch (needs keys b'data' and b'labels')"
+            )
         data = np.asarray(batch[b"data"])
         labels = np.asarray(batch[b"labels"], dtype=np.int64)
         if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * _CIFAR_SIDE**2:
-            raise ValueError(f"cifar10: {path} b'data' must be uint8 of shape (N, 3072), got {data.dtype} {data.shape}")
+            raise ValueError(
+                f"cifar10: {path} b'data' must be uint8 of shape (N, 3072), got {data.dtype} {data.shape}"
+            )
         if labels.shape != (data.shape[0],):
             raise ValueError(f"cifar10: {path} has {labels.size} labels for {data.shape[0]} images")
         if labels.size and (labels.min() < 0 or labels.max() > 9):
@@ -209,7 +248,12 @@ def check_dataset_files(name: str, data_dir: str | os.PathLike | None) -> None:
         for split in ("train", "test"):
             _find_dir(data_dir, [f"{split}_X.bin", f"{split}_y.bin"], "stl10_binary", "stl10")
     elif name == "cifar10":
-        _find_dir(data_dir, [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "cifar-10-batches-py", "cifar10")
+        _find_dir(
+            data_dir,
+            [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"],
+            "cifar-10-batches-py",
+            "cifar10",
+        )
     elif name != "digits":
         raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
 

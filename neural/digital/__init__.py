@@ -5,6 +5,7 @@
 * :func:`bpsk_capacity`, :func:`gaussian_capacity` — bits per channel use.
 * :func:`channel_uses`, :func:`bit_budget` — the accounting.
 """
+
 from neural.digital.budget import bit_budget, channel_uses
 from neural.digital.capacity import (
     CAPACITIES,
@@ -17,7 +18,18 @@ from neural.digital.search import best_quality
 from neural.digital.transmit import HEADERS, DigitalResult, transmit_digital
 
 __all__ = [
-    "CAPACITIES", "CODECS", "HEADERS", "DigitalResult", "JPEG2000Codec", "JPEGCodec", "best_quality",
-    "bit_budget", "bpsk_capacity", "capacity_per_use", "channel_uses", "gaussian_capacity", "get_codec",
+    "CAPACITIES",
+    "CODECS",
+    "HEADERS",
+    "DigitalResult",
+    "JPEG2000Codec",
+    "JPEGCodec",
+    "best_quality",
+    "bit_budget",
+    "bpsk_capacity",
+    "capacity_per_use",
+    "channel_uses",
+    "gaussian_capacity",
+    "get_codec",
     "transmit_digital",
 ]

@@ -12,6 +12,7 @@ with ``C`` the capacity per channel use of :mod:`neural.digital.capacity`. The b
 the idealised separation bound: it assumes a capacity-achieving channel code, so a
 bitstream that fits is delivered without error and one that does not is lost.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,7 +57,9 @@ def channel_uses(bpp: float, image_size: tuple[int, int]) -> int:
     return int(rounded)
 
 
-def bit_budget(bpp: float, image_size: tuple[int, int], snr_db: float, capacity: str = "bpsk") -> float:
+def bit_budget(
+    bpp: float, image_size: tuple[int, int], snr_db: float, capacity: str = "bpsk"
+) -> float:
     """Bits per image the digital link delivers: ``channel_uses(bpp, image_size) · C(snr_db)``.
 
     ``capacity`` is ``"bpsk"`` (binary-input AWGN, 1 bit/use at ``snr_db = inf``) or

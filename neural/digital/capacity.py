@@ -25,6 +25,7 @@ capacities below use it, so they are the capacities of exactly the channel
   channel use (Shannon); infinite at ``snr_db = +inf``. It upper-bounds every input of
   power 1, so it is the most favourable case for separation.
 """
+
 from __future__ import annotations
 
 import math
@@ -72,11 +73,17 @@ def bpsk_capacity(snr_db: float) -> float:
     root = math.sqrt(gamma)
 
     def integrand(t: float) -> float:
-        return math.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi) * _softplus_log2(-2.0 * gamma - 2.0 * root * t)
+        return (
+            math.exp(-0.5 * t * t)
+            / math.sqrt(2.0 * math.pi)
+            * _softplus_log2(-2.0 * gamma - 2.0 * root * t)
+        )
 
     # the softplus switches on at t = -sqrt(γ): give quad that breakpoint
     lo, hi = -root - _TAIL, _TAIL
-    loss, _err = integrate.quad(integrand, lo, hi, points=[-root], epsabs=1e-13, epsrel=1e-12, limit=200)
+    loss, _err = integrate.quad(
+        integrand, lo, hi, points=[-root], epsabs=1e-13, epsrel=1e-12, limit=200
+    )
     capacity = 1.0 - loss
     if not (-1e-12 <= capacity <= 1.0 + 1e-12) or not math.isfinite(capacity):
         raise ArithmeticError(f"bpsk_capacity: quadrature gave {capacity!r} at snr_db={snr_db}")

@@ -16,6 +16,7 @@ parameter except the quality:
   (10.5 … 60 dB). Coded size grows with q; OpenJPEG's rate-distortion slope search makes
   it monotone in practice, but the quality search does not rely on it.
 """
+
 from __future__ import annotations
 
 import io
@@ -74,7 +75,11 @@ class ImageCodec:
     qualities: range = range(0)
 
     def _check_quality(self, quality: int) -> int:
-        if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or int(quality) not in self.qualities:
+        if (
+            isinstance(quality, bool)
+            or not isinstance(quality, (int, np.integer))
+            or int(quality) not in self.qualities
+        ):
             raise ValueError(
                 f"{self.name} quality must be an integer in {self.qualities.start}..{self.qualities.stop - 1}, got {quality!r}"
             )
@@ -109,7 +114,12 @@ class JPEGCodec(ImageCodec):
     qualities = range(1, 96)
 
     def save_options(self, quality: int, mode: str, shape: tuple[int, ...]) -> dict[str, object]:
-        options: dict[str, object] = {"format": "JPEG", "quality": quality, "optimize": False, "progressive": False}
+        options: dict[str, object] = {
+            "format": "JPEG",
+            "quality": quality,
+            "optimize": False,
+            "progressive": False,
+        }
         if mode == "RGB":
             options["subsampling"] = "4:2:0"
         return options
@@ -137,8 +147,12 @@ class JPEG2000Codec(ImageCodec):
 
     def save_options(self, quality: int, mode: str, shape: tuple[int, ...]) -> dict[str, object]:
         return {
-            "format": "JPEG2000", "no_jp2": True, "irreversible": True, "quality_mode": "dB",
-            "quality_layers": [jpeg2000_target_db(quality)], "mct": 1 if mode == "RGB" else 0,
+            "format": "JPEG2000",
+            "no_jp2": True,
+            "irreversible": True,
+            "quality_mode": "dB",
+            "quality_layers": [jpeg2000_target_db(quality)],
+            "mct": 1 if mode == "RGB" else 0,
             "num_resolutions": jpeg2000_resolutions(shape[0], shape[1]),
         }
 

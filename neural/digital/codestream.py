@@ -11,13 +11,14 @@ rebuild itself.
   i.e. the bytes between the end of its SOD marker and the end of the tile-part (its
   SOT's ``Psot``; ``Psot = 0`` means "up to EOC").
 """
+
 from __future__ import annotations
 
 
 def _u16(data: bytes, i: int) -> int:
     if i + 2 > len(data):
         raise ValueError(f"truncated codestream: need 2 bytes at offset {i}, have {len(data) - i}")
-    return int.from_bytes(data[i:i + 2], "big")
+    return int.from_bytes(data[i : i + 2], "big")
 
 
 def jpeg_payload_bytes(data: bytes) -> int:
@@ -74,7 +75,7 @@ def jpeg2000_payload_bytes(data: bytes) -> int:
     while i < end:
         if _u16(data, i) != 0xFF90:
             raise ValueError(f"malformed JPEG 2000 codestream: expected SOT at offset {i}")
-        psot = int.from_bytes(data[i + 6:i + 10], "big")
+        psot = int.from_bytes(data[i + 6 : i + 10], "big")
         tp_end = end if psot == 0 else i + psot
         if tp_end > end:
             raise ValueError("malformed JPEG 2000 codestream: tile-part runs past EOC")

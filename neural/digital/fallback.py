@@ -8,6 +8,7 @@
 * ``"train-mean"``: the training-set mean image (``train_mean``, ``(C, H, W)`` in
   [0, 1]), known to the receiver in advance: 0 bits.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,9 @@ FALLBACKS = ("image-mean", "train-mean")
 MEAN_LEVEL_BITS = 8  # one uint8 level per coded channel
 
 
-def check_train_mean(train_mean: torch.Tensor | None, on_failure: str, shape: tuple[int, int, int]) -> torch.Tensor | None:
+def check_train_mean(
+    train_mean: torch.Tensor | None, on_failure: str, shape: tuple[int, int, int]
+) -> torch.Tensor | None:
     """Validate the ``on_failure`` / ``train_mean`` pair for images of shape ``(C, H, W)``."""
     if on_failure not in FALLBACKS:
         raise ValueError(f"on_failure must be one of {FALLBACKS}, got {on_failure!r}")
@@ -28,12 +31,20 @@ def check_train_mean(train_mean: torch.Tensor | None, on_failure: str, shape: tu
     if train_mean is None:
         raise ValueError("on_failure='train-mean' needs train_mean, a (C, H, W) tensor in [0, 1]")
     if not isinstance(train_mean, torch.Tensor):
-        raise TypeError(f"train_mean must be a torch tensor (C, H, W), got {type(train_mean).__name__}")
+        raise TypeError(
+            f"train_mean must be a torch tensor (C, H, W), got {type(train_mean).__name__}"
+        )
     if tuple(train_mean.shape) != tuple(shape):
-        raise ValueError(f"train_mean must have the images' shape (C, H, W) = {tuple(shape)}, got {tuple(train_mean.shape)}")
+        raise ValueError(
+            f"train_mean must have the images' shape (C, H, W) = {tuple(shape)}, got {tuple(train_mean.shape)}"
+        )
     if not torch.is_floating_point(train_mean):
         raise TypeError(f"train_mean must be floating point, got {train_mean.dtype}")
-    if not bool(torch.isfinite(train_mean).all()) or float(train_mean.min()) < 0 or float(train_mean.max()) > 1:
+    if (
+        not bool(torch.isfinite(train_mean).all())
+        or float(train_mean.min()) < 0
+        or float(train_mean.max()) > 1
+    ):
         raise ValueError("train_mean must be finite with values in [0, 1]")
     return train_mean.detach()
 

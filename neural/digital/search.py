@@ -17,6 +17,7 @@ neighbouring qualities), so:
 
 ``bits`` is called at most once per quality (results are cached by :class:`SizeTable`).
 """
+
 from __future__ import annotations
 
 import itertools

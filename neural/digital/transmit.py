@@ -5,6 +5,7 @@ size fits the bit budget (:mod:`neural.digital.budget`), deliver it (a capacity-
 channel code is assumed: no bit errors), decode; if no quality fits, the image is lost
 and the receiver outputs the fallback (:mod:`neural.digital.fallback`).
 """
+
 from __future__ import annotations
 
 import math
@@ -76,28 +77,48 @@ class DigitalResult:
         NaN when every image was lost). ``snr_db`` and ``bits_budget`` may be ``inf``."""
         delivered = ~self.failed
         return {
-            "codec": self.codec, "header": self.header, "capacity": self.capacity, "bpp": self.bpp,
-            "snr_db": self.snr_db, "channel_uses": self.channel_uses, "capacity_per_use": self.capacity_per_use,
-            "bits_budget": self.bits_budget, "side_info_bits": self.side_info_bits, "fallback": self.fallback,
-            "fallback_bits": self.fallback_bits, "color_mode": self.color_mode, "failure_rate": self.failure_rate,
+            "codec": self.codec,
+            "header": self.header,
+            "capacity": self.capacity,
+            "bpp": self.bpp,
+            "snr_db": self.snr_db,
+            "channel_uses": self.channel_uses,
+            "capacity_per_use": self.capacity_per_use,
+            "bits_budget": self.bits_budget,
+            "side_info_bits": self.side_info_bits,
+            "fallback": self.fallback,
+            "fallback_bits": self.fallback_bits,
+            "color_mode": self.color_mode,
+            "failure_rate": self.failure_rate,
             "mean_bits_used": float(self.bits_used.double().mean()),
-            "mean_quality": float(self.quality[delivered].double().mean()) if bool(delivered.any()) else math.nan,
+            "mean_quality": float(self.quality[delivered].double().mean())
+            if bool(delivered.any())
+            else math.nan,
         }
 
     def describe(self) -> str:
         """One line stating the channel, header policy and failure handling of this result."""
         side = f"+{self.side_info_bits} side bits" if self.header == "payload" else "whole file"
-        return (f"{self.codec} ({self.color_mode}), header={self.header} ({side}), capacity={self.capacity} "
-                f"({self.capacity_per_use:.4f} bit/use at {self.snr_db} dB), {self.channel_uses} uses -> "
-                f"budget {self.bits_budget:.1f} bits/image, failures -> {self.fallback} "
-                f"({self.fallback_bits} bits), failure_rate={self.failure_rate:.3f}")
+        return (
+            f"{self.codec} ({self.color_mode}), header={self.header} ({side}), capacity={self.capacity} "
+            f"({self.capacity_per_use:.4f} bit/use at {self.snr_db} dB), {self.channel_uses} uses -> "
+            f"budget {self.bits_budget:.1f} bits/image, failures -> {self.fallback} "
+            f"({self.fallback_bits} bits), failure_rate={self.failure_rate:.3f}"
+        )
 
 
 def _check_images(images: torch.Tensor) -> None:
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a torch tensor (B, C, H, W), got {type(images).__name__}")
-    if images.dim() != 4 or images.shape[0] < 1 or images.shape[1] not in (1, 3) or min(images.shape[2:]) < 1:
-        raise ValueError(f"images must be (B, C, H, W) with B, H, W ≥ 1 and C in (1, 3), got shape {tuple(images.shape)}")
+    if (
+        images.dim() != 4
+        or images.shape[0] < 1
+        or images.shape[1] not in (1, 3)
+        or min(images.shape[2:]) < 1
+    ):
+        raise ValueError(
+            f"images must be (B, C, H, W) with B, H, W ≥ 1 and C in (1, 3), got shape {tuple(images.shape)}"
+        )
     if not torch.is_floating_point(images):
         raise TypeError(f"images must be floating point in [0, 1], got dtype {images.dtype}")
     if not bool(torch.isfinite(images).all()):
@@ -115,7 +136,9 @@ def to_codec_input(images: torch.Tensor) -> tuple[np.ndarray, str]:
     ``"RGB"`` (arrays ``(B, H, W, 3)``) otherwise.
     """
     u8 = torch.round(images.detach().to("cpu", torch.float64) * 255.0).to(torch.uint8).numpy()
-    if u8.shape[1] == 1 or (np.array_equal(u8[:, 0], u8[:, 1]) and np.array_equal(u8[:, 0], u8[:, 2])):
+    if u8.shape[1] == 1 or (
+        np.array_equal(u8[:, 0], u8[:, 1]) and np.array_equal(u8[:, 0], u8[:, 2])
+    ):
         return np.ascontiguousarray(u8[:, 0]), "L"
     return np.ascontiguousarray(u8.transpose(0, 2, 3, 1)), "RGB"
 
@@ -162,11 +185,17 @@ def transmit_digital(
         raise ValueError(f"header must be one of {HEADERS}, got {header!r}")
     if side_info_bits is None:
         side_info_bits = DEFAULT_SIDE_INFO_BITS if header == "payload" else 0
-    if isinstance(side_info_bits, bool) or not isinstance(side_info_bits, (int, np.integer)) or side_info_bits < 0:
+    if (
+        isinstance(side_info_bits, bool)
+        or not isinstance(side_info_bits, (int, np.integer))
+        or side_info_bits < 0
+    ):
         raise ValueError(f"side_info_bits must be a non-negative integer, got {side_info_bits!r}")
     side_info_bits = int(side_info_bits)
     if header == "full" and side_info_bits != 0:
-        raise ValueError("side_info_bits applies to header='payload' only (a full file carries its own header)")
+        raise ValueError(
+            "side_info_bits applies to header='payload' only (a full file carries its own header)"
+        )
     image_codec = get_codec(codec)
     b, c, h, w = images.shape
     mean_image = check_train_mean(train_mean, on_failure, (c, h, w))
@@ -186,7 +215,11 @@ def transmit_digital(
 
         def bits(q: int, image: np.ndarray = image, encoded: dict[int, Encoded] = encoded) -> int:
             encoded[q] = enc = image_codec.encode(image, q)
-            return 8 * enc.payload_bytes + side_info_bits if header == "payload" else 8 * enc.file_bytes
+            return (
+                8 * enc.payload_bytes + side_info_bits
+                if header == "payload"
+                else 8 * enc.file_bytes
+            )
 
         table = SizeTable(bits)
         q = best_quality(table, image_codec.qualities, budget, search=search, window=DEFAULT_WINDOW)
@@ -198,16 +231,29 @@ def transmit_digital(
             out[i] = image_codec.decode(encoded[q].data, image)
 
     recon = torch.from_numpy(out).to(images.dtype) / 255.0
-    recon = recon.unsqueeze(1).expand(b, c, h, w) if color_mode == "L" else recon.permute(0, 3, 1, 2)
+    recon = (
+        recon.unsqueeze(1).expand(b, c, h, w) if color_mode == "L" else recon.permute(0, 3, 1, 2)
+    )
     recon = recon.to(images.device).contiguous()
     failed_t = torch.from_numpy(failed)
     if mean_image is not None and failed.any():
         recon[failed_t.to(images.device)] = mean_image.to(device=images.device, dtype=images.dtype)
     return DigitalResult(
-        reconstruction=recon, failed=failed_t, quality=torch.from_numpy(quality),
-        bits_used=torch.from_numpy(bits_used), bits_budget=float(budget),
-        failure_rate=float(failed.mean()), header=header, capacity=capacity, codec=codec,
-        channel_uses=uses, capacity_per_use=float(per_use), side_info_bits=side_info_bits,
-        fallback=on_failure, fallback_bits=lost_bits, color_mode=color_mode,
-        bpp=float(bpp), snr_db=float(snr_db),
+        reconstruction=recon,
+        failed=failed_t,
+        quality=torch.from_numpy(quality),
+        bits_used=torch.from_numpy(bits_used),
+        bits_budget=float(budget),
+        failure_rate=float(failed.mean()),
+        header=header,
+        capacity=capacity,
+        codec=codec,
+        channel_uses=uses,
+        capacity_per_use=float(per_use),
+        side_info_bits=side_info_bits,
+        fallback=on_failure,
+        fallback_bits=lost_bits,
+        color_mode=color_mode,
+        bpp=float(bpp),
+        snr_db=float(snr_db),
     )

@@ -6,6 +6,7 @@ Subcommands ``bpp`` (Fig. 4), ``snr`` (Fig. 6), ``beta`` (Fig. 9), ``visual`` (F
     from neural.experiments import make_spec, run_experiment
     result = run_experiment(make_spec("bpp", "quick"), "runs/bpp", jobs=2)
 """
+
 from neural.experiments.experiment import ExperimentResult, run_experiment
 from neural.experiments.jobs import (
     DIGITAL_METHODS,

@@ -1,4 +1,5 @@
 """Run one experiment end to end: jobs → rows → ``results.json``/``results.csv`` → figure → table."""
+
 from __future__ import annotations
 
 import contextlib
@@ -25,7 +26,12 @@ from neural.experiments.results import (
 from neural.experiments.runner import EXECUTORS, make_executor, run_jobs
 from neural.training.threads import available_cores, threads_for_jobs
 
-FIGURE_FILES = {"bpp": "fig4_bpp.png", "snr": "fig6_snr.png", "beta": "fig9_beta.png", "visual": "fig5_visual.png"}
+FIGURE_FILES = {
+    "bpp": "fig4_bpp.png",
+    "snr": "fig6_snr.png",
+    "beta": "fig9_beta.png",
+    "visual": "fig5_visual.png",
+}
 
 
 @dataclass
@@ -83,27 +89,54 @@ def run_experiment(
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
     out = os.path.abspath(out)
     plan = build_jobs(spec, data_dir)
-    runtime = Runtime(out=out, data_dir=os.path.abspath(data_dir) if data_dir else None, device=device,
-                      threads=threads)
+    runtime = Runtime(
+        out=out,
+        data_dir=os.path.abspath(data_dir) if data_dir else None,
+        device=device,
+        threads=threads,
+    )
     prov = provenance()  # versions and git state when the run starts
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
         if executor is None:
-            executor = stack.enter_context(make_executor(executor_kind, jobs=jobs, scheduler=scheduler))
+            executor = stack.enter_context(
+                make_executor(executor_kind, jobs=jobs, scheduler=scheduler)
+            )
             kind = executor_kind
         else:
             kind = type(executor).__name__
         sweep = run_jobs(plan, runtime, executor, progress=progress, on_job_done=on_job_done)
     elapsed = time.perf_counter() - t0
 
-    rows = [normalise_row(r) for rec in sweep.records for r in rec["rows"] if r["method"] in spec.methods]
-    clean = {rec["spec"]["seed"]: rec["classifier_accuracy"] for rec in sweep.records if "classifier_accuracy" in rec}
+    rows = [
+        normalise_row(r)
+        for rec in sweep.records
+        for r in rec["rows"]
+        if r["method"] in spec.methods
+    ]
+    clean = {
+        rec["spec"]["seed"]: rec["classifier_accuracy"]
+        for rec in sweep.records
+        if "classifier_accuracy" in rec
+    }
     prov.update(
-        command=command, experiment=spec.as_dict(), figure=FIGURES[spec.experiment],
-        executor=kind, jobs=jobs, threads_per_job=threads, usable_cores=available_cores(), device=device,
-        elapsed_s=elapsed, jobs_total=len(sweep.records), jobs_ran=len(sweep.ran), jobs_skipped=len(sweep.skipped),
+        command=command,
+        experiment=spec.as_dict(),
+        figure=FIGURES[spec.experiment],
+        executor=kind,
+        jobs=jobs,
+        threads_per_job=threads,
+        usable_cores=available_cores(),
+        device=device,
+        elapsed_s=elapsed,
+        jobs_total=len(sweep.records),
+        jobs_ran=len(sweep.ran),
+        jobs_skipped=len(sweep.skipped),
         classifier_accuracy={str(k): v for k, v in sorted(clean.items())},
-        jobs_detail=[{"key": rec["key"], "time_s": rec["time_s"], "spec": rec["spec"]} for rec in sweep.records],
+        jobs_detail=[
+            {"key": rec["key"], "time_s": rec["time_s"], "spec": rec["spec"]}
+            for rec in sweep.records
+        ],
     )
     files = list(write_results(out, rows, prov))
     title = _title(spec)
@@ -112,7 +145,9 @@ def run_experiment(
         files.append(visual_figure(_visual_panels(spec, plan, out), fig_path, title=title))
     else:
         mean_clean = float(np.mean(list(clean.values()))) if clean else None
-        files.append(curve_figure(spec.experiment, rows, fig_path, title=title, clean_accuracy=mean_clean))
+        files.append(
+            curve_figure(spec.experiment, rows, fig_path, title=title, clean_accuracy=mean_clean)
+        )
     table = markdown_table(rows) if spec.experiment != "visual" else _visual_table(rows)
     table += "\n\n" + header_policy_note(prov)
     if progress:
@@ -121,31 +156,44 @@ def run_experiment(
 
 
 def _title(spec: ExperimentSpec) -> str:
-    snr = (f"trained at SNR [{spec.train_snr_range[0]:g}, {spec.train_snr_range[1]:g}] dB"
-           if spec.experiment == "snr" and spec.train_snr_range else f"SNR = {spec.snr_db:g} dB")
+    snr = (
+        f"trained at SNR [{spec.train_snr_range[0]:g}, {spec.train_snr_range[1]:g}] dB"
+        if spec.experiment == "snr" and spec.train_snr_range
+        else f"SNR = {spec.snr_db:g} dB"
+    )
     bpp = "" if spec.experiment == "bpp" else f", bpp = {spec.bpps[0]:g}"
     beta = "" if spec.experiment == "beta" else f", β = {spec.betas[0]:g}"
-    return f"{FIGURES[spec.experiment]} ({spec.preset} preset): {snr}{bpp}{beta}, {spec.seeds} seed(s)"
+    return (
+        f"{FIGURES[spec.experiment]} ({spec.preset} preset): {snr}{bpp}{beta}, {spec.seeds} seed(s)"
+    )
 
 
-def _visual_panels(spec: ExperimentSpec, plan: list[Job], out: str) -> list[tuple[str, dict[str, np.ndarray]]]:
+def _visual_panels(
+    spec: ExperimentSpec, plan: list[Job], out: str
+) -> list[tuple[str, dict[str, np.ndarray]]]:
     panels = []
     for job in plan:
         s = job.spec
         if s["seed"] != 0 or s["method"] not in spec.methods:
             continue
-        label = LABELS[s["method"]] + (f"\n({s['header']})" if s["kind"] == "digital" else f"\nβ={s['beta']:g}")
+        label = LABELS[s["method"]] + (
+            f"\n({s['header']})" if s["kind"] == "digital" else f"\nβ={s['beta']:g}"
+        )
         with np.load(visual_path(out, job.key)) as arrays:
             panels.append((label, {k: arrays[k] for k in arrays.files}))
     return panels
 
 
 def _visual_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| method | header | β | seed | image | label | prediction | confidence | PSNR (dB) | SSIM |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| method | header | β | seed | image | label | prediction | confidence | PSNR (dB) | SSIM |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         beta = "—" if r["beta"] != r["beta"] else f"{r['beta']:g}"
-        lines.append(f"| {r['method']} | {r['header'] or '—'} | {beta} | {int(r['seed'])} | {int(r['image'])} | "
-                     f"{int(r['label'])} | {int(r['prediction'])} | {r['confidence']:.3f} | {r['psnr']:.2f} | "
-                     f"{r['ssim']:.3f} |")
+        lines.append(
+            f"| {r['method']} | {r['header'] or '—'} | {beta} | {int(r['seed'])} | {int(r['image'])} | "
+            f"{int(r['label'])} | {int(r['prediction'])} | {r['confidence']:.3f} | {r['psnr']:.2f} | "
+            f"{r['ssim']:.3f} |"
+        )
     return "\n".join(lines)

@@ -6,6 +6,7 @@ JSON-ready value with sorted keys, no whitespace and non-finite floats as the st
 first 16 hex digits of its SHA-256. Equal configurations give equal keys in every
 process and on every machine; any change of a field gives another key.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -14,6 +14,7 @@ a laptop; ``paper``: STL-10 with Table II's training settings) and explicit opti
   seed's classifier. If no JSCC method is requested, an ``rd`` training still runs to
   train the classifier (its rows are not reported).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,26 +45,57 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train_preset": "quick",
         # Short stages so that each experiment fits 20 minutes on 2 CPU cores (docs/experiments.md);
         # the test set is evaluated at the end of each stage only (eval_every larger than any stage).
-        "train_overrides": {"classifier": {"epochs": 3}, "codec": {"epochs": 10}, "tosc": {"epochs": 3},
-                            "eval_every": 1000},
-        "tosc_beta": 0.1, "ib_beta": 1.0, "spics_beta": 0.1,
-        "headers": ["full", "payload"], "capacity": "bpsk", "on_failure": "image-mean", "visual_images": 8,
+        "train_overrides": {
+            "classifier": {"epochs": 3},
+            "codec": {"epochs": 10},
+            "tosc": {"epochs": 3},
+            "eval_every": 1000,
+        },
+        "tosc_beta": 0.1,
+        "ib_beta": 1.0,
+        "spics_beta": 0.1,
+        "headers": ["full", "payload"],
+        "capacity": "bpsk",
+        "on_failure": "image-mean",
+        "visual_images": 8,
         "bpp": {"methods": list(METHODS), "bpps": [0.125, 0.5, 2.0], "snr_db": math.inf},
-        "snr": {"methods": list(METHODS), "bpps": [0.5], "train_snr_range": [-5.0, 20.0],
-                "eval_snrs": [-5.0, 0.0, 5.0, 10.0, 15.0, 20.0]},
-        "beta": {"methods": ["tosc"], "bpps": [0.25], "snr_db": math.inf, "betas": [0.0, 0.001, 0.01, 0.1, 1.0, 10.0]},
+        "snr": {
+            "methods": list(METHODS),
+            "bpps": [0.5],
+            "train_snr_range": [-5.0, 20.0],
+            "eval_snrs": [-5.0, 0.0, 5.0, 10.0, 15.0, 20.0],
+        },
+        "beta": {
+            "methods": ["tosc"],
+            "bpps": [0.25],
+            "snr_db": math.inf,
+            "betas": [0.0, 0.001, 0.01, 0.1, 1.0, 10.0],
+        },
         "visual": {"methods": list(METHODS), "bpps": [0.5], "snr_db": math.inf},
     },
     "paper": {
         "train_preset": "paper",  # Table II: STL-10 96x96, the paper's epochs and learning rates
         "train_overrides": {},
-        "tosc_beta": 0.01, "ib_beta": 1.0, "spics_beta": 0.01,
-        "headers": ["full", "payload"], "capacity": "bpsk", "on_failure": "image-mean", "visual_images": 8,
+        "tosc_beta": 0.01,
+        "ib_beta": 1.0,
+        "spics_beta": 0.01,
+        "headers": ["full", "payload"],
+        "capacity": "bpsk",
+        "on_failure": "image-mean",
+        "visual_images": 8,
         "bpp": {"methods": list(METHODS), "bpps": [0.125, 0.25, 0.5, 1.0, 2.0], "snr_db": math.inf},
-        "snr": {"methods": list(METHODS), "bpps": [2.0], "train_snr_range": [-5.0, 20.0],
-                "eval_snrs": [-5.0, 0.0, 5.0, 10.0, 15.0, 20.0]},
-        "beta": {"methods": ["tosc"], "bpps": [0.25], "snr_db": math.inf,
-                 "betas": [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]},
+        "snr": {
+            "methods": list(METHODS),
+            "bpps": [2.0],
+            "train_snr_range": [-5.0, 20.0],
+            "eval_snrs": [-5.0, 0.0, 5.0, 10.0, 15.0, 20.0],
+        },
+        "beta": {
+            "methods": ["tosc"],
+            "bpps": [0.25],
+            "snr_db": math.inf,
+            "betas": [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0],
+        },
         "visual": {"methods": list(METHODS), "bpps": [2.0], "snr_db": math.inf},
     },
 }
@@ -103,7 +135,9 @@ class ExperimentSpec:
             raise ValueError(f"experiment must be one of {EXPERIMENTS}, got {self.experiment!r}")
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods:
-            raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {self.methods!r}")
+            raise ValueError(
+                f"methods must be a non-empty subset of {METHODS}, got {self.methods!r}"
+            )
         if len(set(self.methods)) != len(self.methods):
             raise ValueError(f"methods must be distinct, got {self.methods!r}")
         if not self.bpps:
@@ -118,31 +152,45 @@ class ExperimentSpec:
         if self.train_snr_range is not None:
             r = self.train_snr_range
             if len(r) != 2 or not all(math.isfinite(v) for v in r) or r[0] > r[1]:
-                raise ValueError(f"train_snr_range must be [lo, hi] finite dB with lo <= hi, got {r!r}")
+                raise ValueError(
+                    f"train_snr_range must be [lo, hi] finite dB with lo <= hi, got {r!r}"
+                )
         if not self.eval_snrs:
             raise ValueError("eval_snrs must list at least one SNR")
         for s in self.eval_snrs:
             _check_snr(s, "eval_snrs")
-        if not self.betas or any(not (isinstance(b, (int, float)) and math.isfinite(b) and b >= 0) for b in self.betas):
+        if not self.betas or any(
+            not (isinstance(b, (int, float)) and math.isfinite(b) and b >= 0) for b in self.betas
+        ):
             raise ValueError(f"betas must be finite numbers >= 0, got {self.betas!r}")
         if len(set(self.betas)) != len(self.betas):
             raise ValueError(f"betas must be distinct, got {self.betas!r}")
         if self.experiment != "beta" and len(self.betas) != 1:
-            raise ValueError(f"the {self.experiment!r} experiment uses one TOSC-SR beta, got {self.betas}")
+            raise ValueError(
+                f"the {self.experiment!r} experiment uses one TOSC-SR beta, got {self.betas}"
+            )
         for name in ("ib_beta", "spics_beta"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
         if not self.headers or any(h not in HEADER_POLICIES for h in self.headers):
-            raise ValueError(f"headers must be a non-empty subset of {HEADER_POLICIES}, got {self.headers!r}")
+            raise ValueError(
+                f"headers must be a non-empty subset of {HEADER_POLICIES}, got {self.headers!r}"
+            )
         if self.capacity not in CAPACITIES:
             raise ValueError(f"capacity must be one of {CAPACITIES}, got {self.capacity!r}")
         if self.on_failure not in ON_FAILURE:
             raise ValueError(f"on_failure must be one of {ON_FAILURE}, got {self.on_failure!r}")
         if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or self.seeds < 1:
             raise ValueError(f"seeds must be a positive integer, got {self.seeds!r}")
-        if isinstance(self.visual_images, bool) or not isinstance(self.visual_images, int) or self.visual_images < 1:
-            raise ValueError(f"visual_images must be a positive integer, got {self.visual_images!r}")
+        if (
+            isinstance(self.visual_images, bool)
+            or not isinstance(self.visual_images, int)
+            or self.visual_images < 1
+        ):
+            raise ValueError(
+                f"visual_images must be a positive integer, got {self.visual_images!r}"
+            )
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -164,12 +212,22 @@ def make_spec(experiment: str, preset: str = "quick", **options: Any) -> Experim
     p = PRESETS[preset]
     e = p[experiment]
     values: dict[str, Any] = {
-        "experiment": experiment, "preset": preset, "methods": list(e["methods"]), "bpps": list(e["bpps"]),
-        "snr_db": e.get("snr_db", math.inf), "train_snr_range": e.get("train_snr_range"),
-        "eval_snrs": list(e.get("eval_snrs", [])), "betas": list(e.get("betas", [p["tosc_beta"]])),
-        "ib_beta": p["ib_beta"], "spics_beta": p["spics_beta"], "headers": list(p["headers"]),
-        "capacity": p["capacity"], "on_failure": p["on_failure"], "seeds": 1,
-        "visual_images": p["visual_images"], "train_preset": p["train_preset"],
+        "experiment": experiment,
+        "preset": preset,
+        "methods": list(e["methods"]),
+        "bpps": list(e["bpps"]),
+        "snr_db": e.get("snr_db", math.inf),
+        "train_snr_range": e.get("train_snr_range"),
+        "eval_snrs": list(e.get("eval_snrs", [])),
+        "betas": list(e.get("betas", [p["tosc_beta"]])),
+        "ib_beta": p["ib_beta"],
+        "spics_beta": p["spics_beta"],
+        "headers": list(p["headers"]),
+        "capacity": p["capacity"],
+        "on_failure": p["on_failure"],
+        "seeds": 1,
+        "visual_images": p["visual_images"],
+        "train_preset": p["train_preset"],
         "train_overrides": dict(p["train_overrides"]),
     }
     known = {f.name for f in dataclasses.fields(ExperimentSpec)}
@@ -182,7 +240,11 @@ def make_spec(experiment: str, preset: str = "quick", **options: Any) -> Experim
             values[key] = _merge(values[key], value)
         else:
             values[key] = value
-    if experiment == "snr" and options.get("snr_db") is not None and options.get("train_snr_range") is None:
+    if (
+        experiment == "snr"
+        and options.get("snr_db") is not None
+        and options.get("train_snr_range") is None
+    ):
         values["train_snr_range"] = None  # a fixed training SNR given: train there
     if not values["eval_snrs"]:
         values["eval_snrs"] = [values["snr_db"]]
@@ -197,7 +259,9 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _method_betas(spec: ExperimentSpec, method: str) -> list[float]:
-    return {"rd": [0.0], "tosc": spec.betas, "ib": [spec.ib_beta], "spics": [spec.spics_beta]}[method]
+    return {"rd": [0.0], "tosc": spec.betas, "ib": [spec.ib_beta], "spics": [spec.spics_beta]}[
+        method
+    ]
 
 
 def build_jobs(spec: ExperimentSpec, data_dir: str | None = None) -> list[Job]:
@@ -207,30 +271,55 @@ def build_jobs(spec: ExperimentSpec, data_dir: str | None = None) -> list[Job]:
     eval_spec: dict[str, Any] = {"snr_db": [float(s) for s in spec.eval_snrs]}
     if spec.experiment == "visual":
         eval_spec["visual"] = spec.visual_images
-    jscc = [m for m in JSCC_METHODS if m in spec.methods] or ["rd"]  # rd alone trains the classifier
+    jscc = [m for m in JSCC_METHODS if m in spec.methods] or [
+        "rd"
+    ]  # rd alone trains the classifier
     jobs: list[Job] = []
     for seed in range(spec.seeds):
         classifier_run: str | None = None
         for bpp in spec.bpps:
             config = dataclasses.replace(
-                base, latent_channels=channels_for_bpp(bpp), snr_db=float(spec.snr_db),
-                train_snr_range=list(spec.train_snr_range) if spec.train_snr_range is not None else None,
+                base,
+                latent_channels=channels_for_bpp(bpp),
+                snr_db=float(spec.snr_db),
+                train_snr_range=list(spec.train_snr_range)
+                if spec.train_snr_range is not None
+                else None,
             ).validate()
             cfg = config_to_dict(config)
             codec_run: str | None = None
             for method in jscc:
                 for beta in _method_betas(spec, method):
-                    job = train_job(method, config=cfg, beta=beta, bpp=bpp, seed=seed, eval_spec=eval_spec,
-                                    classifier_run=classifier_run, codec_run=codec_run)
+                    job = train_job(
+                        method,
+                        config=cfg,
+                        beta=beta,
+                        bpp=bpp,
+                        seed=seed,
+                        eval_spec=eval_spec,
+                        classifier_run=classifier_run,
+                        codec_run=codec_run,
+                    )
                     jobs.append(job)
                     codec_run = codec_run or job.run_id
                     classifier_run = classifier_run or job.run_id
-            assert classifier_run is not None  # the first training of the seed trains the classifier
+            assert (
+                classifier_run is not None
+            )  # the first training of the seed trains the classifier
             for method in (m for m in DIGITAL_METHODS if m in spec.methods):
                 for header in spec.headers:
-                    jobs.append(digital_job(
-                        method, bpp=bpp, header=header, capacity=spec.capacity, on_failure=spec.on_failure,
-                        seed=seed, data={"dataset": config.dataset, "image_size": config.image_size},
-                        eval_batch_size=config.eval_batch_size, eval_spec=eval_spec, classifier_run=classifier_run,
-                    ))
+                    jobs.append(
+                        digital_job(
+                            method,
+                            bpp=bpp,
+                            header=header,
+                            capacity=spec.capacity,
+                            on_failure=spec.on_failure,
+                            seed=seed,
+                            data={"dataset": config.dataset, "image_size": config.image_size},
+                            eval_batch_size=config.eval_batch_size,
+                            eval_spec=eval_spec,
+                            classifier_run=classifier_run,
+                        )
+                    )
     return jobs

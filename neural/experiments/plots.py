@@ -10,6 +10,7 @@ Curves show the mean over seeds; with two or more seeds a band shows the 95 % in
 (:func:`neural.experiments.results.mean_interval`). Digital methods are drawn once per
 header policy (dashed ``full``, dotted ``payload``).
 """
+
 from __future__ import annotations
 
 import math
@@ -20,11 +21,19 @@ import numpy as np
 from neural.experiments.results import summarise
 
 PANELS = (("accuracy", "accuracy"), ("psnr", "PSNR (dB)"), ("ssim", "SSIM"))
-LABELS = {"rd": "RD baseline (β = 0)", "tosc": "TOSC-SR", "ib": "IB baseline", "spics": "SPICS",
-          "jpeg": "JPEG CS", "jpeg2000": "JPEG2000 CS"}
-X_AXIS = {"bpp": ("bpp", "bits per pixel (channel uses per pixel)"),
-          "snr": ("snr_db", "evaluation SNR (dB)"),
-          "beta": ("beta", "β (trade-off factor of eq. 31)")}
+LABELS = {
+    "rd": "RD baseline (β = 0)",
+    "tosc": "TOSC-SR",
+    "ib": "IB baseline",
+    "spics": "SPICS",
+    "jpeg": "JPEG CS",
+    "jpeg2000": "JPEG2000 CS",
+}
+X_AXIS = {
+    "bpp": ("bpp", "bits per pixel (channel uses per pixel)"),
+    "snr": ("snr_db", "evaluation SNR (dB)"),
+    "beta": ("beta", "β (trade-off factor of eq. 31)"),
+}
 
 
 def _figure(width: float, height: float):
@@ -36,11 +45,19 @@ def _figure(width: float, height: float):
     return fig
 
 
-def curve_figure(experiment: str, rows: list[dict[str, Any]], path: str, *, title: str,
-                 clean_accuracy: float | None = None) -> str:
+def curve_figure(
+    experiment: str,
+    rows: list[dict[str, Any]],
+    path: str,
+    *,
+    title: str,
+    clean_accuracy: float | None = None,
+) -> str:
     """Accuracy / PSNR / SSIM panels against the experiment's variable; saved to ``path``."""
     if experiment not in X_AXIS:
-        raise ValueError(f"no curve figure for experiment {experiment!r}; choose one of {sorted(X_AXIS)}")
+        raise ValueError(
+            f"no curve figure for experiment {experiment!r}; choose one of {sorted(X_AXIS)}"
+        )
     xname, xlabel = X_AXIS[experiment]
     summary = [e for e in summarise(rows) if math.isfinite(e[xname])]
     if not summary:
@@ -62,7 +79,13 @@ def curve_figure(experiment: str, rows: list[dict[str, Any]], path: str, *, titl
             (line,) = ax.plot(x[ok], mean[ok], style, marker="o", ms=3, label=label)
             band = ok & np.isfinite(half)
             if band.any():
-                ax.fill_between(x[band], (mean - half)[band], (mean + half)[band], color=line.get_color(), alpha=0.2)
+                ax.fill_between(
+                    x[band],
+                    (mean - half)[band],
+                    (mean + half)[band],
+                    color=line.get_color(),
+                    alpha=0.2,
+                )
     for ax, (metric, ylabel) in zip(axes, PANELS):
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
@@ -73,7 +96,9 @@ def curve_figure(experiment: str, rows: list[dict[str, Any]], path: str, *, titl
             positive = sorted({e["beta"] for e in summary if e["beta"] > 0})
             ax.set_xscale("symlog", linthresh=positive[0] if positive else 1.0)
     if clean_accuracy is not None and math.isfinite(clean_accuracy):
-        axes[0].axhline(clean_accuracy, color="grey", lw=0.8, ls="-.", label="classifier on original images")
+        axes[0].axhline(
+            clean_accuracy, color="grey", lw=0.8, ls="-.", label="classifier on original images"
+        )
     axes[0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -94,8 +119,13 @@ def visual_figure(panels: list[tuple[str, dict[str, np.ndarray]]], path: str, *,
 
     def show(ax: Any, img: np.ndarray) -> None:
         # display only: values outside [0, 1] (an unclipped decoder output) are clipped for imshow
-        ax.imshow(np.clip(img.transpose(1, 2, 0), 0, 1).squeeze(), cmap="gray", vmin=0, vmax=1,
-                  interpolation="nearest")
+        ax.imshow(
+            np.clip(img.transpose(1, 2, 0), 0, 1).squeeze(),
+            cmap="gray",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
         ax.set_xticks([])
         ax.set_yticks([])
 
@@ -111,8 +141,11 @@ def visual_figure(panels: list[tuple[str, dict[str, np.ndarray]]], path: str, *,
             show(ax, arrays["reconstruction"][c])
             p = arrays["probabilities"][c]
             pred = int(np.argmax(p))
-            ax.set_title(f"{pred} ({p[pred]:.2f})", fontsize=7,
-                         color="green" if pred == int(arrays["labels"][c]) else "red")
+            ax.set_title(
+                f"{pred} ({p[pred]:.2f})",
+                fontsize=7,
+                color="green" if pred == int(arrays["labels"][c]) else "red",
+            )
         axes[r][0].set_ylabel(label, fontsize=7)
     fig.suptitle(title + "\nprediction (softmax confidence); green = correct", fontsize=9)
     fig.tight_layout()

@@ -4,6 +4,7 @@
 ``RUN_DIR/results.json``, copies the run's PNG figure into the figures directory
 (default: ``figures/`` next to ``--to``) and writes one Markdown page.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,11 +16,17 @@ from typing import Any
 from neural.experiments.experiment import FIGURE_FILES, _visual_table
 from neural.experiments.results import header_policy_note, load_results, markdown_table
 
-TITLES = {"bpp": "Performance against bits per pixel", "snr": "Performance against SNR",
-          "beta": "Performance against β", "visual": "Reconstructions and predictions"}
+TITLES = {
+    "bpp": "Performance against bits per pixel",
+    "snr": "Performance against SNR",
+    "beta": "Performance against β",
+    "visual": "Reconstructions and predictions",
+}
 
 
-def write_report(run_dirs: list[str], to: str, *, figures_dir: str | None = None, command: str | None = None) -> str:
+def write_report(
+    run_dirs: list[str], to: str, *, figures_dir: str | None = None, command: str | None = None
+) -> str:
     """Write the Markdown report of ``run_dirs`` to ``to``; return its text."""
     from neural.training.files import atomic_write_text
 
@@ -31,11 +38,16 @@ def write_report(run_dirs: list[str], to: str, *, figures_dir: str | None = None
     parts = ["# Results", ""]
     if command:
         parts += [f"Generated from the runs' `results.json` files by `{command}`.", ""]
-    parts += [("Every number below was produced by the command shown with it; tables give the mean over "
-               "seeds and, with two or more seeds, the half-width of the 95 % Student-t interval. "
-               "Wall times are the run's own clock (results.json), on the machine and with the jobs named "
-               "with them; docs/experiments.md says under what load the quick-preset runs were measured "
-               "and what each experiment computes."), ""]
+    parts += [
+        (
+            "Every number below was produced by the command shown with it; tables give the mean over "
+            "seeds and, with two or more seeds, the half-width of the 95 % Student-t interval. "
+            "Wall times are the run's own clock (results.json), on the machine and with the jobs named "
+            "with them; docs/experiments.md says under what load the quick-preset runs were measured "
+            "and what each experiment computes."
+        ),
+        "",
+    ]
     used: set[str] = set()
     for run in run_dirs:
         res = load_results(run)
@@ -70,13 +82,21 @@ def _run_line(prov: dict[str, Any]) -> str:
     clean = ", ".join(f"seed {k}: {v:.4f}" for k, v in acc.items())
     elapsed = prov.get("elapsed_s")
     git = prov.get("git") or {}
-    commit = git.get("commit", "unknown")[:10] + (" (uncommitted changes)" if git.get("dirty") else "")
-    wall = f"{elapsed:.0f} s" if isinstance(elapsed, (int, float)) and math.isfinite(elapsed) else "unknown"
-    return (f"Wall time {wall} ({prov.get('jobs_ran')} jobs run, {prov.get('jobs_skipped')} reused) with "
-            f"executor {prov.get('executor')}, {prov.get('jobs')} concurrent job(s) × {prov.get('threads_per_job')} "
-            f"torch thread(s) on {prov.get('usable_cores')} usable core(s); device {prov.get('device')}; "
-            f"git {commit}; torch {prov.get('torch')}. Classifier accuracy on the original test images: "
-            f"{clean or '—'}.")
+    commit = git.get("commit", "unknown")[:10] + (
+        " (uncommitted changes)" if git.get("dirty") else ""
+    )
+    wall = (
+        f"{elapsed:.0f} s"
+        if isinstance(elapsed, (int, float)) and math.isfinite(elapsed)
+        else "unknown"
+    )
+    return (
+        f"Wall time {wall} ({prov.get('jobs_ran')} jobs run, {prov.get('jobs_skipped')} reused) with "
+        f"executor {prov.get('executor')}, {prov.get('jobs')} concurrent job(s) × {prov.get('threads_per_job')} "
+        f"torch thread(s) on {prov.get('usable_cores')} usable core(s); device {prov.get('device')}; "
+        f"git {commit}; torch {prov.get('torch')}. Classifier accuracy on the original test images: "
+        f"{clean or '—'}."
+    )
 
 
 def report_command(argv: list[str]) -> str:

@@ -15,6 +15,7 @@ numbers written as the strings ``"inf"``/``"-inf"`` and missing values as ``null
 ``results.csv`` holds the same rows with ``inf`` written as ``inf`` (``pandas.read_csv``
 reads it back as a float infinity) and missing values as empty fields.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,13 +34,40 @@ import numpy as np
 from neural.experiments.keys import jsonable, parse_float
 
 ROW_FIELDS = (
-    "method", "header", "capacity", "bpp", "snr_db", "train_snr_lo", "train_snr_hi", "beta", "seed",
-    "accuracy", "psnr", "ssim", "mse", "ce", "failure_rate", "images",
-    "image", "label", "prediction", "confidence", "job",
+    "method",
+    "header",
+    "capacity",
+    "bpp",
+    "snr_db",
+    "train_snr_lo",
+    "train_snr_hi",
+    "beta",
+    "seed",
+    "accuracy",
+    "psnr",
+    "ssim",
+    "mse",
+    "ce",
+    "failure_rate",
+    "images",
+    "image",
+    "label",
+    "prediction",
+    "confidence",
+    "job",
 )
 TEXT_FIELDS = ("method", "header", "capacity", "job")
 METRICS = ("accuracy", "psnr", "ssim", "mse", "failure_rate")
-SETTING_FIELDS = ("method", "header", "capacity", "bpp", "snr_db", "train_snr_lo", "train_snr_hi", "beta")
+SETTING_FIELDS = (
+    "method",
+    "header",
+    "capacity",
+    "bpp",
+    "snr_db",
+    "train_snr_lo",
+    "train_snr_hi",
+    "beta",
+)
 UNITS = {"accuracy": "", "psnr": " (dB)", "ssim": "", "mse": "", "failure_rate": ""}
 
 
@@ -54,7 +82,9 @@ def normalise_row(row: dict[str, Any]) -> dict[str, Any]:
         out[name] = ("" if v is None else str(v)) if name in TEXT_FIELDS else parse_float(v)
     for name in ("accuracy", "ssim", "mse", "failure_rate", "confidence"):
         v = out[name]
-        if not math.isnan(v) and not (0.0 - 1e-12 <= v <= (1.0 + 1e-12 if name != "mse" else math.inf)):
+        if not math.isnan(v) and not (
+            0.0 - 1e-12 <= v <= (1.0 + 1e-12 if name != "mse" else math.inf)
+        ):
             raise ValueError(f"row {out['method']}: {name}={v} is outside its range")
     return out
 
@@ -85,7 +115,9 @@ def summarise(rows: list[dict[str, Any]], level: float = 0.95) -> list[dict[str,
     and ``(mean, half-width)`` of each metric over seeds (see :func:`mean_interval`)."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in rows:
-        key = tuple("nan" if isinstance(r[f], float) and math.isnan(r[f]) else r[f] for f in SETTING_FIELDS)
+        key = tuple(
+            "nan" if isinstance(r[f], float) and math.isnan(r[f]) else r[f] for f in SETTING_FIELDS
+        )
         groups.setdefault(key, []).append(r)
     out = []
     for members in groups.values():
@@ -102,15 +134,22 @@ def summarise(rows: list[dict[str, Any]], level: float = 0.95) -> list[dict[str,
 
 
 # ----------------------------------------------------------------------------- files
-def write_results(out: str, rows: list[dict[str, Any]], provenance: dict[str, Any]) -> tuple[str, str]:
+def write_results(
+    out: str, rows: list[dict[str, Any]], provenance: dict[str, Any]
+) -> tuple[str, str]:
     """Write ``results.json`` and ``results.csv`` into ``out`` atomically; return their paths."""
     from neural.training.files import atomic_write_text
 
     rows = [normalise_row(r) for r in rows]
     os.makedirs(out, exist_ok=True)
     jpath, cpath = os.path.join(out, "results.json"), os.path.join(out, "results.csv")
-    doc = {"rows": [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows],
-           "provenance": provenance}
+    doc = {
+        "rows": [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in rows
+        ],
+        "provenance": provenance,
+    }
     atomic_write_text(json.dumps(jsonable(doc), indent=1, allow_nan=False) + "\n", jpath)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -137,27 +176,45 @@ def load_results(path: str) -> dict[str, Any]:
     if os.path.isdir(path):
         path = os.path.join(path, "results.json")
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path} does not exist: run python -m neural.experiments SUBCOMMAND --out DIR first")
+        raise FileNotFoundError(
+            f"{path} does not exist: run python -m neural.experiments SUBCOMMAND --out DIR first"
+        )
     with open(path, encoding="utf-8") as f:
         try:
             doc = json.load(f)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(doc, dict) or "rows" not in doc or "provenance" not in doc:
-        raise ValueError(f"{path} is not an experiment results file (needs 'rows' and 'provenance')")
-    return {"rows": [normalise_row(r) for r in doc["rows"]], "provenance": doc["provenance"], "path": path}
+        raise ValueError(
+            f"{path} is not an experiment results file (needs 'rows' and 'provenance')"
+        )
+    return {
+        "rows": [normalise_row(r) for r in doc["rows"]],
+        "provenance": doc["provenance"],
+        "path": path,
+    }
 
 
 # ----------------------------------------------------------------------------- provenance
 def _git_state() -> dict[str, Any] | None:
     here = os.path.dirname(os.path.abspath(__file__))
     try:
-        head = subprocess.run(["git", "-C", here, "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10, check=False)
+        head = subprocess.run(
+            ["git", "-C", here, "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=False)
+        dirty = subprocess.run(
+            ["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
         return {"commit": head.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
         return None
@@ -177,9 +234,15 @@ def provenance() -> dict[str, Any]:
     import torch
 
     return {
-        "package": "semantic-rd", "package_version": _version("semantic-rd"), "git": _git_state(),
-        "python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
-        "pillow": PIL.__version__, "platform": platform.platform(), "cpu_count": os.cpu_count(),
+        "package": "semantic-rd",
+        "package_version": _version("semantic-rd"),
+        "git": _git_state(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pillow": PIL.__version__,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
     }
 
 
@@ -201,10 +264,12 @@ def _num(v: float) -> str:
 def header_policy_note(provenance: dict[str, Any]) -> str:
     """The digital conventions of a run in one line (printed under every table)."""
     spec = provenance.get("experiment", {})
-    return (f"Digital baselines: header policy `full` = whole file bytes counted, `payload` = entropy-coded "
-            f"data + 8 bits of side information (docs/digital-baselines.md); capacity `{spec.get('capacity', '?')}`; "
-            f"a lost image becomes the `{spec.get('on_failure', '?')}` fallback. "
-            f"Headers reported: {', '.join(spec.get('headers', [])) or '—'}.")
+    return (
+        f"Digital baselines: header policy `full` = whole file bytes counted, `payload` = entropy-coded "
+        f"data + 8 bits of side information (docs/digital-baselines.md); capacity `{spec.get('capacity', '?')}`; "
+        f"a lost image becomes the `{spec.get('on_failure', '?')}` fallback. "
+        f"Headers reported: {', '.join(spec.get('headers', [])) or '—'}."
+    )
 
 
 def markdown_table(rows: list[dict[str, Any]], level: float = 0.95) -> str:

@@ -14,6 +14,7 @@ see ``out`` and the data directory at the same paths).
 :func:`neural.training.threads.threads_for_jobs` splits the local cores between
 concurrent jobs so that jobs × threads ≤ cores.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,17 +56,23 @@ class InlineExecutor(Executor):
 
 
 @contextlib.contextmanager
-def make_executor(kind: str = "process", *, jobs: int = 1, scheduler: str | None = None) -> Iterator[Executor]:
+def make_executor(
+    kind: str = "process", *, jobs: int = 1, scheduler: str | None = None
+) -> Iterator[Executor]:
     """The executor named ``kind`` (see the module docstring), shut down on exit."""
     if kind not in EXECUTORS:
         raise ValueError(f"executor must be one of {EXECUTORS}, got {kind!r}")
     if kind == "dask":
         if not scheduler:
-            raise ValueError("executor 'dask' needs scheduler (--scheduler ADDRESS of a dask.distributed scheduler)")
+            raise ValueError(
+                "executor 'dask' needs scheduler (--scheduler ADDRESS of a dask.distributed scheduler)"
+            )
         try:
             from distributed import Client
         except ImportError as exc:
-            raise ImportError("executor 'dask' needs dask.distributed: pip install 'semantic-rd[cluster]'") from exc
+            raise ImportError(
+                "executor 'dask' needs dask.distributed: pip install 'semantic-rd[cluster]'"
+            ) from exc
         with Client(scheduler) as client:
             yield client.get_executor()
         return
@@ -105,13 +112,17 @@ def run_jobs(
     finishes; an exception raised there stops the sweep as a crash would.
     """
     if not isinstance(executor, Executor):
-        raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
+        raise TypeError(
+            f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
+        )
     unique = list({j.key: j for j in jobs}.values())
     provider = {j.run_id: j.key for j in unique if j.run_id}
     for j in unique:
         missing = [r for r in j.needs if r not in provider]
         if missing:
-            raise ValueError(f"job {j.describe()} needs run(s) {missing} that no job of the sweep trains")
+            raise ValueError(
+                f"job {j.describe()} needs run(s) {missing} that no job of the sweep trains"
+            )
     os.makedirs(runtime.out, exist_ok=True)
     records: dict[str, dict[str, Any]] = {}
     for j in unique:
@@ -124,7 +135,13 @@ def run_jobs(
     waiting = {r: sum(r in j.needs for j in pending) for r in provider}
     pending.sort(key=lambda j: -waiting.get(j.run_id, 0) if j.run_id else 0)
     running: dict[Future, Job] = {}
-    bar = tqdm(total=len(unique), initial=len(records), desc="jobs", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(unique),
+        initial=len(records),
+        desc="jobs",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     try:
         while pending or running:
             for j in [j for j in pending if all(provider[r] in records for r in j.needs)]:
@@ -136,7 +153,9 @@ def run_jobs(
                 try:
                     rec = fut.result()
                 except Exception as exc:
-                    raise RuntimeError(f"sweep job {j.describe()} failed: {type(exc).__name__}: {exc}") from exc
+                    raise RuntimeError(
+                        f"sweep job {j.describe()} failed: {type(exc).__name__}: {exc}"
+                    ) from exc
                 records[j.key] = rec
                 result.ran.append(j.key)
                 bar.update(1)

@@ -1,9 +1,10 @@
 """Residual block and depth-to-space up-sampling used by the JSCC codec (Table I)."""
+
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 
 def scaled_channels(base: int, width: float) -> int:
@@ -17,7 +18,9 @@ def scaled_channels(base: int, width: float) -> int:
         raise ValueError(f"width must be a positive number, got {width!r}")
     n = int(round(base * width))
     if n < 1:
-        raise ValueError(f"width={width} leaves {base}-channel layer with {n} channels; use a larger width")
+        raise ValueError(
+            f"width={width} leaves {base}-channel layer with {n} channels; use a larger width"
+        )
     return n
 
 
@@ -34,7 +37,9 @@ class ResidualBlock(nn.Module):
     def __init__(self, channels: int, mid_channels: int) -> None:
         super().__init__()
         if channels < 1 or mid_channels < 1:
-            raise ValueError(f"channels and mid_channels must be >= 1, got {channels}, {mid_channels}")
+            raise ValueError(
+                f"channels and mid_channels must be >= 1, got {channels}, {mid_channels}"
+            )
         self.conv1 = nn.Conv2d(channels, mid_channels, 3, padding=1)
         self.conv2 = nn.Conv2d(mid_channels, channels, 3, padding=1)
 
@@ -59,10 +64,12 @@ class DepthToSpace(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
-            raise ValueError(f"DepthToSpace expects a (B, C, H, W) tensor, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"DepthToSpace expects a (B, C, H, W) tensor, got shape {tuple(x.shape)}"
+            )
         if x.shape[1] % (self.factor**2) != 0:
             raise ValueError(
-                f"DepthToSpace({self.factor}) needs channels divisible by {self.factor ** 2}, got {x.shape[1]}"
+                f"DepthToSpace({self.factor}) needs channels divisible by {self.factor**2}, got {x.shape[1]}"
             )
         return F.pixel_shuffle(x, self.factor)
 

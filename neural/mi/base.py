@@ -19,8 +19,9 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -70,7 +71,11 @@ class SkipMLP(nn.Module):
     the MLP learns only the non-linear part."""
 
     def __init__(
-        self, in_dim: int, hidden: Sequence[int], out_dim: int, activation: type[nn.Module] = nn.ReLU
+        self,
+        in_dim: int,
+        hidden: Sequence[int],
+        out_dim: int,
+        activation: type[nn.Module] = nn.ReLU,
     ) -> None:
         super().__init__()
         self.net = mlp(in_dim, hidden, out_dim, activation)
@@ -106,13 +111,19 @@ def check_batch(x: torch.Tensor, y: torch.Tensor, *, y_labels: bool = False) -> 
         raise ValueError(f"x must have shape (N, d_x), got {tuple(x.shape)}")
     if y_labels:
         if y.dim() != 1 or y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-            raise ValueError(f"y must be (N,) integer class indices, got shape {tuple(y.shape)} dtype {y.dtype}")
+            raise ValueError(
+                f"y must be (N,) integer class indices, got shape {tuple(y.shape)} dtype {y.dtype}"
+            )
     elif y.dim() != 2:
         raise ValueError(f"y must have shape (N, d_y), got {tuple(y.shape)}")
     if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same number of samples N, got {x.shape[0]} and {y.shape[0]}")
+        raise ValueError(
+            f"x and y must have the same number of samples N, got {x.shape[0]} and {y.shape[0]}"
+        )
     if x.shape[0] < 2:
-        raise ValueError(f"a batch needs N >= 2 samples (negatives are other samples), got {x.shape[0]}")
+        raise ValueError(
+            f"a batch needs N >= 2 samples (negatives are other samples), got {x.shape[0]}"
+        )
 
 
 class MIEstimator(nn.Module):
@@ -193,7 +204,9 @@ class WeightAveraged(MIEstimator):
         self.average = float(average)
         self._live_name = live
         self._avg_name = live + "_avg"
-        setattr(self, self._avg_name, frozen_copy(getattr(self, live)) if self.average > 0 else None)
+        setattr(
+            self, self._avg_name, frozen_copy(getattr(self, live)) if self.average > 0 else None
+        )
         #: training forward passes so far
         self.register_buffer("n_updates", torch.zeros((), dtype=torch.long))
         self.register_load_state_dict_pre_hook(_upgrade_pre_averaging_checkpoint)
@@ -209,7 +222,9 @@ class WeightAveraged(MIEstimator):
         """Set the weight average to the current weights."""
         avg = getattr(self, self._avg_name)
         if avg is not None:
-            torch._foreach_copy_(list(avg.buffers()), list(getattr(self, self._live_name).parameters()))
+            torch._foreach_copy_(
+                list(avg.buffers()), list(getattr(self, self._live_name).parameters())
+            )
 
     @torch.no_grad()
     def _fold_average(self) -> None:
@@ -217,7 +232,9 @@ class WeightAveraged(MIEstimator):
         avg = getattr(self, self._avg_name)
         if avg is not None:
             rate = 1.0 if t == 0 else max(self.average, 9.0 / (10.0 + t))
-            torch._foreach_lerp_(list(avg.buffers()), list(getattr(self, self._live_name).parameters()), rate)
+            torch._foreach_lerp_(
+                list(avg.buffers()), list(getattr(self, self._live_name).parameters()), rate
+            )
         self.n_updates += 1
 
 
@@ -235,7 +252,9 @@ def _optimizer(estimator: MIEstimator, lr: float) -> torch.optim.Optimizer:
     moment estimates carry over); a new one when the parameters changed identity."""
     params = list(estimator.parameters())
     opt = estimator.__dict__.get("_fit_optimizer")
-    if opt is None or [id(p) for g in opt.param_groups for p in g["params"]] != [id(p) for p in params]:
+    if opt is None or [id(p) for g in opt.param_groups for p in g["params"]] != [
+        id(p) for p in params
+    ]:
         opt = torch.optim.Adam(params, lr=lr)
         estimator.__dict__["_fit_optimizer"] = opt
     return opt
@@ -257,7 +276,7 @@ def _upgrade_pre_averaging_checkpoint(
     state_dict[prefix + "n_updates"] = torch.tensor(max(burn_in, 1), dtype=torch.long)
     if getattr(module, module._avg_name) is not None:
         for k in [k for k in state_dict if k.startswith(live)]:
-            state_dict[avg + k[len(live):]] = state_dict[k].clone()
+            state_dict[avg + k[len(live) :]] = state_dict[k].clone()
     warnings.warn(
         f"{type(module).__name__}: this checkpoint predates weight averaging (it has no "
         f"'{module._avg_name}' weights and no 'n_updates' count); it is loaded with the weight "

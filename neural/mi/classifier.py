@@ -14,7 +14,7 @@ bound that categorical CLUB violates when q(y|x) is near one-hot (its negative t
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -67,6 +67,10 @@ class ClassifierMI(SoftmaxQ):
         logits, y = self._logits(x, y, update)
         ce = torch.nn.functional.cross_entropy(logits, y)
         with torch.no_grad():
-            ce_avg = ce if self.net_avg is None else torch.nn.functional.cross_entropy(self.net_avg(x), y)
+            ce_avg = (
+                ce
+                if self.net_avg is None
+                else torch.nn.functional.cross_entropy(self.net_avg(x), y)
+            )
             est = self.entropy_y - ce_avg
         return ce, est

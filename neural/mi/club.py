@@ -22,7 +22,7 @@ averages the positive pair ``j = i`` in, which biases it downwards by O(I/N)).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -84,7 +84,9 @@ class GaussianCLUB(MIEstimator):
         h = self.trunk(x)
         return self.mu(h) + self.mu_skip(x), self.logvar(h)
 
-    def _negative(self, y: torch.Tensor, mu: torch.Tensor, prec: torch.Tensor, pos_sq: torch.Tensor) -> torch.Tensor:
+    def _negative(
+        self, y: torch.Tensor, mu: torch.Tensor, prec: torch.Tensor, pos_sq: torch.Tensor
+    ) -> torch.Tensor:
         # mean over j != i of sum_k prec_ik (y_jk - mu_ik)^2, in O(N d):
         # sum_j (y_jk - mu_ik)^2 = sum_j (y_jk - ybar_k)^2 + N (ybar_k - mu_ik)^2
         n = y.shape[0]
@@ -146,7 +148,9 @@ class SoftmaxQ(WeightAveraged):
         self.net = mlp(x_dim, hidden, n_classes)
         self._init_average("net", average)  # net_avg, n_updates
 
-    def _logits(self, x: torch.Tensor, y: torch.Tensor, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    def _logits(
+        self, x: torch.Tensor, y: torch.Tensor, update: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Validate the batch, fold the weight average in (training passes), and return
         the trained network's logits ``(N, K)`` and ``y`` as int64."""
         check_batch(x, y, y_labels=True)
@@ -187,7 +191,12 @@ class CategoricalCLUB(SoftmaxQ):
     kind = "upper bound"
 
     def __init__(
-        self, x_dim: int, n_classes: int, hidden: Sequence[int] = DEFAULT_HIDDEN, *, average: float = 0.02
+        self,
+        x_dim: int,
+        n_classes: int,
+        hidden: Sequence[int] = DEFAULT_HIDDEN,
+        *,
+        average: float = 0.02,
     ) -> None:
         super().__init__(x_dim, n_classes, hidden, average)
 

@@ -69,7 +69,9 @@ def check_device(device: Any) -> torch.device:
         raise ValueError(f"device: not a valid torch device: {device!r}") from err
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device: {device!r} requested but CUDA is not available on this machine (use 'cpu')")
+            raise ValueError(
+                f"device: {device!r} requested but CUDA is not available on this machine (use 'cpu')"
+            )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(
                 f"device: {device!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist"
@@ -97,12 +99,16 @@ def entropy_from_labels(codes: np.ndarray) -> float:
 BOUNDS_TOL = 1e-9
 
 
-def bounds_note(value: float, low: float, high: float, stderr: float | None, what: str) -> str | None:
+def bounds_note(
+    value: float, low: float, high: float, stderr: float | None, what: str
+) -> str | None:
     """``None`` if ``low <= value <= high`` (up to rounding), else a note saying by how
     much (and in standard errors) the value lies outside; ``what`` names the upper bound."""
     if low - BOUNDS_TOL <= value <= high + BOUNDS_TOL:
         return None
-    side, gap = ("below 0", low - value) if value < low else (f"above {what} = {high:.4g}", value - high)
+    side, gap = (
+        ("below 0", low - value) if value < low else (f"above {what} = {high:.4g}", value - high)
+    )
     se = "" if not stderr else f" ({gap / stderr:.1f} standard errors)"
     hint = (
         "consistent with sampling noise"
@@ -164,14 +170,18 @@ def plot_history(result: MIResult, ax: Any = None, path: str | None = None) -> A
 
     h = result.history
     if h is None or len(h.step) == 0:
-        raise ValueError(f"plot: result of method {result.method!r} has no training history to draw")
+        raise ValueError(
+            f"plot: result of method {result.method!r} has no training history to draw"
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     ax.plot(h.step, h.train, label="training batches", color="tab:blue", alpha=0.7)
     ax.plot(h.step, h.test, marker="o", ms=3, label="held out", color="tab:orange")
     ax.axhline(result.estimate, ls="--", color="k", lw=1, label=f"reported {result.estimate:.3f}")
     if math.isfinite(result.bounds[1]):
-        ax.axhline(result.bounds[1], ls=":", color="tab:red", lw=1, label="trivial upper bound (entropy)")
+        ax.axhline(
+            result.bounds[1], ls=":", color="tab:red", lw=1, label="trivial upper bound (entropy)"
+        )
     ax.set_xlabel("training step")
     ax.set_ylabel(f"MI estimate ({result.units}, {result.kind})")
     conv = {True: "converged", False: "NOT converged", None: ""}[result.converged]

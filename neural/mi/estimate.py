@@ -14,8 +14,9 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,11 +36,26 @@ from .lower_bounds import NWJ, SMILE, InfoNCE
 from .mine import MINE
 from .plugin import as_labels, plugin_mi
 
-__all__ = ["METHODS", "make_estimator", "estimate_mi", "estimate_mi_seeds", "MIBand", "plot_mi_band"]
+__all__ = [
+    "METHODS",
+    "make_estimator",
+    "estimate_mi",
+    "estimate_mi_seeds",
+    "MIBand",
+    "plot_mi_band",
+]
 
 #: accepted values of ``method`` (plus ``"auto"``)
 METHODS: tuple[str, ...] = (
-    "club", "club-sample", "club-categorical", "classifier", "mine", "nwj", "infonce", "smile", "plugin",
+    "club",
+    "club-sample",
+    "club-categorical",
+    "classifier",
+    "mine",
+    "nwj",
+    "infonce",
+    "smile",
+    "plugin",
 )
 #: what ``method="auto"`` uses when both sides are continuous: the most accurate
 #: estimator measured by ``benchmarks/bench_mi.py --auto`` (docs/mi-estimators.md)
@@ -79,17 +95,23 @@ def make_estimator(
     ``{"ema": ...}`` for MINE); a name the class does not take raises ValueError.
     """
     if method not in _NEURAL:
-        raise ValueError(f"method must be one of {sorted(_NEURAL)} for a neural estimator, got {method!r}")
+        raise ValueError(
+            f"method must be one of {sorted(_NEURAL)} for a neural estimator, got {method!r}"
+        )
     cls = _NEURAL[method]
     kwargs = dict(options or {})
     accepted = {  # keyword names of the class and of the bases it forwards **kwargs to
-        name for c in cls.__mro__ if issubclass(c, MIEstimator) and "__init__" in vars(c)
+        name
+        for c in cls.__mro__
+        if issubclass(c, MIEstimator) and "__init__" in vars(c)
         for name, prm in inspect.signature(c.__init__).parameters.items()
         if prm.kind not in (prm.VAR_KEYWORD, prm.VAR_POSITIONAL)
     } - {"self", "x_dim", "y_dim", "n_classes"}
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
-        raise ValueError(f"options: {cls.__name__} does not take {unknown}; it takes {sorted(accepted)}")
+        raise ValueError(
+            f"options: {cls.__name__} does not take {unknown}; it takes {sorted(accepted)}"
+        )
     if hidden is not None:
         kwargs["hidden"] = tuple(hidden)
     if method == "club-sample":
@@ -134,7 +156,9 @@ def _resolve_discrete(discrete: str | None, xa: np.ndarray, ya: np.ndarray) -> t
     if discrete is None:
         return _is_labels(xa), _is_labels(ya)
     if discrete not in DISCRETE:
-        raise ValueError(f"discrete must be None (detect: (N,) integer arrays are labels) or one of {DISCRETE}, got {discrete!r}")
+        raise ValueError(
+            f"discrete must be None (detect: (N,) integer arrays are labels) or one of {DISCRETE}, got {discrete!r}"
+        )
     return discrete in ("x", "both"), discrete in ("y", "both")
 
 
@@ -149,7 +173,12 @@ def _resolve_method(method: str, x_disc: bool, y_disc: bool) -> str:
 
 
 def _prepare_side(
-    name: str, arr: np.ndarray, disc: bool, codes: np.ndarray | None, train_idx: np.ndarray, standardize: bool
+    name: str,
+    arr: np.ndarray,
+    disc: bool,
+    codes: np.ndarray | None,
+    train_idx: np.ndarray,
+    standardize: bool,
 ) -> tuple[np.ndarray, Standardizer | None]:
     """(N, d) float32 network input: one-hot codes for a discrete side, else the
     (standardised) features."""
@@ -240,7 +269,9 @@ def estimate_mi(
         raise ValueError(f"standardize must be True or False, got {standardize!r}")
     xa, ya = _as_array("x", x), _as_array("y", y)
     if xa.shape[0] != ya.shape[0]:
-        raise ValueError(f"x and y must have the same number of samples N, got {xa.shape[0]} and {ya.shape[0]}")
+        raise ValueError(
+            f"x and y must have the same number of samples N, got {xa.shape[0]} and {ya.shape[0]}"
+        )
     x_disc, y_disc = _resolve_discrete(discrete, xa, ya)
     xc = as_labels("x", xa) if x_disc else None
     yc = as_labels("y", ya) if y_disc else None
@@ -248,7 +279,9 @@ def estimate_mi(
     h_y = entropy_from_labels(yc) if yc is not None else math.inf
     upper, what = (h_x, "H(X)") if h_x <= h_y else (h_y, "H(Y)")
     method = _resolve_method(method, x_disc, y_disc)
-    if method == "plugin":  # asking for it declares both sides discrete: they must be integer-valued
+    if (
+        method == "plugin"
+    ):  # asking for it declares both sides discrete: they must be integer-valued
         xc = as_labels("x", xa) if xc is None else xc
         yc = as_labels("y", ya) if yc is None else yc
         upper, what = min((entropy_from_labels(xc), "H(X)"), (entropy_from_labels(yc), "H(Y)"))
@@ -264,11 +297,19 @@ def estimate_mi(
         )
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 2:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 2
+    ):
         raise ValueError(f"batch_size must be an integer >= 2, got {batch_size!r}")
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    if eval_every is not None and (isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer)) or eval_every < 1):
+    if eval_every is not None and (
+        isinstance(eval_every, bool)
+        or not isinstance(eval_every, (int, np.integer))
+        or eval_every < 1
+    ):
         raise ValueError(f"eval_every must be a positive integer or None, got {eval_every!r}")
     if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0 or None, got {lr!r}")
@@ -288,7 +329,9 @@ def estimate_mi(
         if method == "classifier" and x_disc:  # I(X;Y) is symmetric: classify x from y
             xa, ya, xc, yc, x_disc, y_disc = ya, xa, yc, xc, y_disc, x_disc
             swapped = True
-            notes.append("x is the discrete side: the classifier predicts x from y (I(X;Y) is symmetric)")
+            notes.append(
+                "x is the discrete side: the classifier predicts x from y (I(X;Y) is symmetric)"
+            )
         else:
             raise ValueError(
                 f"y: method {method!r} needs a discrete y ((N,) integer labels or discrete='y'), "
@@ -328,12 +371,22 @@ def estimate_mi(
 
     attempt_lr = None
     for attempt in range(4):
-        est = make_estimator(method, xf.shape[1], y_dim, hidden=hidden, seed=seed, options=opts).to(dev)
+        est = make_estimator(method, xf.shape[1], y_dim, hidden=hidden, seed=seed, options=opts).to(
+            dev
+        )
         base_lr = est.default_lr if lr is None else lr
         attempt_lr = base_lr / 10**attempt
         try:
             trace, history, vals = _train_and_evaluate(
-                est, xf, yt, train_idx, chunks, int(steps), batch_size, seed, attempt_lr,
+                est,
+                xf,
+                yt,
+                train_idx,
+                chunks,
+                int(steps),
+                batch_size,
+                seed,
+                attempt_lr,
                 eval_every or max(1, int(steps) // 25),
             )
             break
@@ -412,7 +465,8 @@ def _train_and_evaluate(
         if not all(math.isfinite(v) for v in vals):
             raise NonFiniteLossError(
                 f"{type(est).__name__}: the held-out estimate is non-finite after {step} steps at lr {lr:g}",
-                step=step, lr=lr,
+                step=step,
+                lr=lr,
             )
         return vals
 
@@ -476,9 +530,20 @@ def estimate_mi_seeds(
         raise ValueError("seeds must contain at least one seed")
     results = tuple(
         estimate_mi(
-            x, y, method, steps=steps, batch_size=batch_size, seed=s, units=units,
-            test_fraction=test_fraction, lr=lr, hidden=hidden, device=device,
-            standardize=standardize, discrete=discrete, on_nonfinite=on_nonfinite,
+            x,
+            y,
+            method,
+            steps=steps,
+            batch_size=batch_size,
+            seed=s,
+            units=units,
+            test_fraction=test_fraction,
+            lr=lr,
+            hidden=hidden,
+            device=device,
+            standardize=standardize,
+            discrete=discrete,
+            on_nonfinite=on_nonfinite,
         )
         for s in seeds
     )
@@ -518,7 +583,9 @@ def plot_mi_band(
     import matplotlib.pyplot as plt
 
     if len(x_values) != len(bands) or len(bands) == 0:
-        raise ValueError(f"x_values and bands must be non-empty and of equal length, got {len(x_values)} and {len(bands)}")
+        raise ValueError(
+            f"x_values and bands must be non-empty and of equal length, got {len(x_values)} and {len(bands)}"
+        )
     if len({b.units for b in bands}) != 1:
         raise ValueError("bands: all bands must be in the same units")
     if ax is None:

@@ -15,7 +15,7 @@ separable critic of :mod:`neural.mi.mine`, all-pairs negatives ``i != j``.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F

@@ -19,7 +19,7 @@ batches (Belghazi et al., Sec. 3.2), kept in the log domain here.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

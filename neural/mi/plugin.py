@@ -97,7 +97,9 @@ def plugin_mi(
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     xc, yc = as_labels("x", x), as_labels("y", y)
     if xc.shape[0] != yc.shape[0]:
-        raise ValueError(f"x and y must have the same number of samples N, got {xc.shape[0]} and {yc.shape[0]}")
+        raise ValueError(
+            f"x and y must have the same number of samples N, got {xc.shape[0]} and {yc.shape[0]}"
+        )
     n = xc.shape[0]
     if n < 2:
         raise ValueError(f"need N >= 2 samples, got {n}")

@@ -18,7 +18,7 @@ function of y alone, whose expectation is the same under joint and product.
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -103,7 +103,9 @@ def gaussian_staircase_batches(
         yield x.to(device), y.to(device)
 
 
-def sample_discrete_pair(p_xy: np.ndarray, n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def sample_discrete_pair(
+    p_xy: np.ndarray, n: int, *, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` samples ``(x, y)`` (two ``(n,)`` int64 arrays) from a joint pmf ``p_xy`` (kx, ky)."""
     p = np.asarray(p_xy, dtype=float)
     if p.ndim != 2 or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
@@ -135,7 +137,12 @@ def semantic_rd_joints(seed: int = 0) -> tuple[np.ndarray, np.ndarray, float, fl
     res = infotheory.semantic_rd(p_x, p_y_given_x, d_rd, beta=1.0, lam=0.3, seed=seed)
     p_x_xhat = p_x[:, None] * res.encoder
     p_xhat_y = res.p_xhat[:, None] * res.p_y_given_xhat
-    return p_x_xhat / p_x_xhat.sum(), p_xhat_y / p_xhat_y.sum(), float(res.rate), float(res.relevance)
+    return (
+        p_x_xhat / p_x_xhat.sum(),
+        p_xhat_y / p_xhat_y.sum(),
+        float(res.rate),
+        float(res.relevance),
+    )
 
 
 def _t_entropy_term(a: float) -> float:
@@ -162,11 +169,15 @@ def student_t_mi(dim: int, rho: float, nu: float) -> float:
         raise ValueError(f"nu must be > 0, got {nu}")
     return (
         -0.5 * dim * math.log1p(-rho * rho)
-        + _t_entropy_term(nu) + _t_entropy_term(nu + 2 * dim) - 2 * _t_entropy_term(nu + dim)
+        + _t_entropy_term(nu)
+        + _t_entropy_term(nu + 2 * dim)
+        - 2 * _t_entropy_term(nu + dim)
     )
 
 
-def sample_student_t_pair(n: int, dim: int, rho: float, nu: float, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def sample_student_t_pair(
+    n: int, dim: int, rho: float, nu: float, *, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` samples ``(x, y)``, each ``(n, dim)`` float64, of the pair of :func:`student_t_mi`."""
     student_t_mi(dim, rho, nu)  # validates
     rng = np.random.default_rng(seed)
@@ -211,7 +222,9 @@ def exact_critic_scores(x: torch.Tensor, y: torch.Tensor, mi: float) -> torch.Te
     return (-0.5 * diff**2 / s2 - 0.5 * math.log(s2)).sum(-1) + 0.5 * (y**2).sum(-1)[None, :]
 
 
-def exact_critic_dv_sd(dim: int, mi: float, batch: int, *, n_batches: int = 4000, seed: int = 0) -> float:
+def exact_critic_dv_sd(
+    dim: int, mi: float, batch: int, *, n_batches: int = 4000, seed: int = 0
+) -> float:
     """Per-batch sd of eq. (39) (all pairs i != j) with the exact critic: the floor that
     issue 11 sets MINE's per-batch sd against (target: <= 1.1 x this, same batch size)."""
     from .base import logmeanexp_offdiag

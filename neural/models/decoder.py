@@ -1,4 +1,5 @@
 """JSCC decoder of Table I (8× up-sampling by depth-to-space)."""
+
 from __future__ import annotations
 
 import torch
@@ -21,15 +22,25 @@ class JSCCDecoder(nn.Module):
     def __init__(self, latent_channels: int, width: float = 1.0, out_channels: int = 3) -> None:
         super().__init__()
         if not isinstance(latent_channels, int) or latent_channels < 1:
-            raise ValueError(f"latent_channels (K) must be a positive integer, got {latent_channels!r}")
+            raise ValueError(
+                f"latent_channels (K) must be a positive integer, got {latent_channels!r}"
+            )
         if not isinstance(out_channels, int) or out_channels < 1:
             raise ValueError(f"out_channels must be a positive integer, got {out_channels!r}")
-        c512, c256, c128 = scaled_channels(512, width), scaled_channels(256, width), scaled_channels(128, width)
+        c512, c256, c128 = (
+            scaled_channels(512, width),
+            scaled_channels(256, width),
+            scaled_channels(128, width),
+        )
         c32 = scaled_channels(32, width)
         if c512 % 4:
-            raise ValueError(f"width={width} gives {c512} channels before DepthToSpace(2); need a multiple of 4")
+            raise ValueError(
+                f"width={width} gives {c512} channels before DepthToSpace(2); need a multiple of 4"
+            )
         if c256 % 16:
-            raise ValueError(f"width={width} gives {c256} channels before DepthToSpace(4); need a multiple of 16")
+            raise ValueError(
+                f"width={width} gives {c256} channels before DepthToSpace(4); need a multiple of 16"
+            )
         self.latent_channels = latent_channels
         self.net = nn.Sequential(
             nn.Conv2d(latent_channels, c512, 1),

@@ -1,4 +1,5 @@
 """JSCC encoder of Table I (8× spatial down-sampling, sigmoid output in [0, 1])."""
+
 from __future__ import annotations
 
 import torch
@@ -24,7 +25,9 @@ class JSCCEncoder(nn.Module):
     def __init__(self, latent_channels: int, width: float = 1.0, in_channels: int = 3) -> None:
         super().__init__()
         if not isinstance(latent_channels, int) or latent_channels < 1:
-            raise ValueError(f"latent_channels (K) must be a positive integer, got {latent_channels!r}")
+            raise ValueError(
+                f"latent_channels (K) must be a positive integer, got {latent_channels!r}"
+            )
         if not isinstance(in_channels, int) or in_channels < 1:
             raise ValueError(f"in_channels must be a positive integer, got {in_channels!r}")
         c128, c256 = scaled_channels(128, width), scaled_channels(256, width)
@@ -50,9 +53,13 @@ class JSCCEncoder(nn.Module):
 def check_image_batch(x: torch.Tensor, channels: int) -> None:
     """Raise a clear error unless ``x`` is ``(B, channels, H, W)`` with H, W divisible by 8."""
     if x.dim() != 4:
-        raise ValueError(f"expected an image batch of shape (B, C, H, W), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"expected an image batch of shape (B, C, H, W), got shape {tuple(x.shape)}"
+        )
     if x.shape[1] != channels:
-        raise ValueError(f"expected {channels} image channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+        raise ValueError(
+            f"expected {channels} image channels, got {x.shape[1]} (shape {tuple(x.shape)})"
+        )
     h, w = x.shape[-2:]
     if h % DOWNSAMPLING or w % DOWNSAMPLING or h < DOWNSAMPLING or w < DOWNSAMPLING:
         raise ValueError(

@@ -1,9 +1,10 @@
 """ResNet-18 (He et al., 2016) written here, with a stem for small images."""
+
 from __future__ import annotations
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from neural.layers import scaled_channels
 
@@ -45,14 +46,18 @@ class ResNet18(nn.Module):
     Shapes: ``(B, in_channels, H, W)`` → logits ``(B, num_classes)``.
     """
 
-    def __init__(self, num_classes: int = 10, width: float = 1.0, stem: str = "small", in_channels: int = 3) -> None:
+    def __init__(
+        self, num_classes: int = 10, width: float = 1.0, stem: str = "small", in_channels: int = 3
+    ) -> None:
         super().__init__()
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
         widths = [scaled_channels(c, width) for c in (64, 128, 256, 512)]
         if stem == "small":
             self.stem = nn.Sequential(
-                nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True)
+                nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
+                nn.BatchNorm2d(widths[0]),
+                nn.ReLU(inplace=True),
             )
         elif stem == "imagenet":
             self.stem = nn.Sequential(
@@ -75,6 +80,8 @@ class ResNet18(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"expected images of shape (B, {self.in_channels}, H, W), got {tuple(x.shape)}")
+            raise ValueError(
+                f"expected images of shape (B, {self.in_channels}, H, W), got {tuple(x.shape)}"
+            )
         out = self.layers(self.stem(x))
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))

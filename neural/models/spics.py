@@ -5,6 +5,7 @@ JSCC codec of TOSC-SR but classifies from the channel output ``ẑ`` instead of 
 reconstruction ``x̂``; codec and head are trained jointly on ``MSE(x, x̂) + β·CE(y, head(ẑ))``
 (a multi-task loss, unlike the cascade of Fig. 3).
 """
+
 from __future__ import annotations
 
 import torch
@@ -29,7 +30,9 @@ class LatentClassifier(nn.Module):
     def __init__(self, latent_channels: int, num_classes: int, width: float = 1.0) -> None:
         super().__init__()
         if not isinstance(latent_channels, int) or latent_channels < 1:
-            raise ValueError(f"latent_channels (K) must be a positive integer, got {latent_channels!r}")
+            raise ValueError(
+                f"latent_channels (K) must be a positive integer, got {latent_channels!r}"
+            )
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
         c = scaled_channels(128, width)
@@ -46,7 +49,9 @@ class LatentClassifier(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() != 4 or z.shape[1] != self.latent_channels:
-            raise ValueError(f"expected a latent of shape (B, {self.latent_channels}, h, w), got {tuple(z.shape)}")
+            raise ValueError(
+                f"expected a latent of shape (B, {self.latent_channels}, h, w), got {tuple(z.shape)}"
+            )
         return self.net(z)
 
 
@@ -63,7 +68,10 @@ class SPICS(nn.Module):
         self.head = head
 
     def forward(
-        self, x: torch.Tensor, snr_db: torch.Tensor | float, generator: torch.Generator | None = None
+        self,
+        x: torch.Tensor,
+        snr_db: torch.Tensor | float,
+        generator: torch.Generator | None = None,
     ) -> TOSCOutput:
         z_hat = self.codec.channel(self.codec.bits(x), snr_db, generator)
         return TOSCOutput(self.codec.decoder(z_hat), self.head(z_hat))

@@ -1,4 +1,5 @@
 """The TOSC-SR system of Fig. 3: encoder → quantizer → channel → decoder → task network."""
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -41,7 +42,10 @@ class JSCCCodec(nn.Module):
         return self.quantizer(self.encoder(x))
 
     def forward(
-        self, x: torch.Tensor, snr_db: torch.Tensor | float, generator: torch.Generator | None = None
+        self,
+        x: torch.Tensor,
+        snr_db: torch.Tensor | float,
+        generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Reconstruct ``x`` through the channel at ``snr_db`` (number or ``(B,)`` tensor, dB)."""
         return self.decoder(self.channel(self.bits(x), snr_db, generator))
@@ -49,7 +53,9 @@ class JSCCCodec(nn.Module):
     def bpp(self, image_size: tuple[int, int]) -> float:
         """Bits per pixel (eq. 21) for an ``H×W`` image, from the latent shape the encoder produces."""
         h, w = image_size
-        check_image_batch(torch.empty(1, self.image_channels, h, w, device="meta"), self.image_channels)
+        check_image_batch(
+            torch.empty(1, self.image_channels, h, w, device="meta"), self.image_channels
+        )
         latent = (self.latent_channels, h // DOWNSAMPLING, w // DOWNSAMPLING)
         return bits_per_pixel(latent, (self.image_channels, h, w))
 
@@ -70,7 +76,10 @@ class TOSCSR(nn.Module):
         self.classifier = classifier
 
     def forward(
-        self, x: torch.Tensor, snr_db: torch.Tensor | float, generator: torch.Generator | None = None
+        self,
+        x: torch.Tensor,
+        snr_db: torch.Tensor | float,
+        generator: torch.Generator | None = None,
     ) -> TOSCOutput:
         x_hat = self.codec(x, snr_db, generator)
         return TOSCOutput(x_hat, self.classifier(x_hat))

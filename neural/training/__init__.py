@@ -6,6 +6,7 @@
 * stages are registered by name in :data:`STAGE_TYPES` (``classifier``, ``codec``, ``tosc``,
   ``ib``, ``spics``).
 """
+
 from neural.training.evaluation import evaluate_classifier, evaluate_system
 from neural.training.loading import load_run
 from neural.training.result import LoadedRun, TrainResult
@@ -21,7 +22,22 @@ from neural.training.systems import (
 from neural.training.threads import available_cores, default_threads, threads_for_jobs
 
 __all__ = [
-    "STAGE_TYPES", "LoadedRun", "Stage", "TrainResult", "available_cores", "build_classifier", "build_codec", "build_head",
-    "default_threads",    "derive_seed", "evaluate_classifier", "evaluate_system", "load_run", "make_system", "register_stage",
-    "stage_plan", "threads_for_jobs", "train",
+    "STAGE_TYPES",
+    "LoadedRun",
+    "Stage",
+    "TrainResult",
+    "available_cores",
+    "build_classifier",
+    "build_codec",
+    "build_head",
+    "default_threads",
+    "derive_seed",
+    "evaluate_classifier",
+    "evaluate_system",
+    "load_run",
+    "make_system",
+    "register_stage",
+    "stage_plan",
+    "threads_for_jobs",
+    "train",
 ]

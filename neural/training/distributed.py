@@ -1,4 +1,5 @@
 """Device choice and the process group of a DistributedDataParallel (``torchrun``) run."""
+
 from __future__ import annotations
 
 import os
@@ -25,12 +26,16 @@ class DistInfo:
 def setup_distributed(device_kind: str) -> DistInfo:
     """Join the process group named by ``WORLD_SIZE``/``RANK`` (gloo on CPU, NCCL on GPU)."""
     if dist.is_available() and dist.is_initialized():
-        return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), False)
+        return DistInfo(
+            dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), False
+        )
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()
     dist.init_process_group(backend="nccl" if device_kind == "cuda" else "gloo")
-    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), True)
+    return DistInfo(
+        dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), True
+    )
 
 
 def resolve_device(name: str | torch.device) -> torch.device:

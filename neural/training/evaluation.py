@@ -1,4 +1,5 @@
 """Test-set evaluation of a trained system or classifier (per-image means, exact under DDP)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -33,8 +34,14 @@ def _check(module: nn.Module, data: ImageDataset, batch_size: int, seed: int, wh
 
 def _check_device(module: nn.Module, device: torch.device, what: str) -> None:
     p = next(iter(module.parameters()), None)
-    if p is not None and p.device != device and not (p.device.type == device.type == "cuda" and device.index is None):
-        raise ValueError(f"{what} is on {p.device} but device={str(device)!r}: move it first (.to(device))")
+    if (
+        p is not None
+        and p.device != device
+        and not (p.device.type == device.type == "cuda" and device.index is None)
+    ):
+        raise ValueError(
+            f"{what} is on {p.device} but device={str(device)!r}: move it first (.to(device))"
+        )
 
 
 @contextlib.contextmanager
@@ -87,7 +94,9 @@ def evaluate_shard(
     out = meters.compute()
     bad = [k for k, v in out.items() if math.isnan(v)]
     if bad:  # a diverged network (NaN weights or outputs): no NaN goes into a result
-        raise FloatingPointError(f"evaluation gave NaN for {bad}: the network's outputs are not finite")
+        raise FloatingPointError(
+            f"evaluation gave NaN for {bad}: the network's outputs are not finite"
+        )
     return out
 
 
@@ -118,19 +127,37 @@ def evaluate_system(
         pixel and channel. The system is put in eval mode and given back in its former mode.
     """
     _check(system, data, batch_size, seed, "system")
-    if not isinstance(snr_db, (int, float)) or isinstance(snr_db, bool) or math.isnan(snr_db) or snr_db == -math.inf:
+    if (
+        not isinstance(snr_db, (int, float))
+        or isinstance(snr_db, bool)
+        or math.isnan(snr_db)
+        or snr_db == -math.inf
+    ):
         raise ValueError(f"snr_db must be a number of dB or inf, got {snr_db!r}")
     dev = resolve_device(device)
     _check_device(system, dev, "system")
-    return evaluate_shard(system, data, snr_db=float(snr_db), batch_size=batch_size, seed=seed, device=dev,
-                          shard=DistInfo())
+    return evaluate_shard(
+        system,
+        data,
+        snr_db=float(snr_db),
+        batch_size=batch_size,
+        seed=seed,
+        device=dev,
+        shard=DistInfo(),
+    )
 
 
 def evaluate_classifier(
-    classifier: nn.Module, data: ImageDataset, *, batch_size: int = 256, device: str | torch.device = "cpu"
+    classifier: nn.Module,
+    data: ImageDataset,
+    *,
+    batch_size: int = 256,
+    device: str | torch.device = "cpu",
 ) -> dict[str, float]:
     """Accuracy (top-1) and mean cross-entropy (nats) of ``classifier`` on the clean images of ``data``."""
     _check(classifier, data, batch_size, 0, "classifier")
     dev = resolve_device(device)
     _check_device(classifier, dev, "classifier")
-    return evaluate_shard(classifier, data, snr_db=None, batch_size=batch_size, seed=0, device=dev, shard=DistInfo())
+    return evaluate_shard(
+        classifier, data, snr_db=None, batch_size=batch_size, seed=0, device=dev, shard=DistInfo()
+    )

@@ -1,4 +1,5 @@
 """The ``reconstructions.png`` of a run: test images against each stage's reconstructions."""
+
 from __future__ import annotations
 
 import torch

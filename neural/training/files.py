@@ -4,6 +4,7 @@ Every weights file is read with ``torch.load(..., weights_only=True)``: PyTorch'
 unpickler, which rebuilds tensors, containers and plain Python values and refuses anything
 else (a pickle that names ``os.system`` or any other callable is rejected before it runs).
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ Everything is read with ``torch.load(..., weights_only=True)`` (see
 uses it (state-dict keys and shapes, and the architecture fields of the ``config.json``
 beside it when there is one) and identified by its SHA-256.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,9 @@ CODEC_FIELDS = ("dataset", "image_size", "latent_channels", "codec_width")
 
 def _arch_value(config: TrainConfig, name: str) -> object:
     if name == "image_size":
-        return config.image_size if config.image_size is not None else _NATIVE_SIZE.get(config.dataset)
+        return (
+            config.image_size if config.image_size is not None else _NATIVE_SIZE.get(config.dataset)
+        )
     return getattr(config, name)
 
 
@@ -34,7 +37,9 @@ def weights_path(source: str, file_name: str, what: str) -> str:
     """``source`` itself if it is a file, else ``source/file_name`` (a run directory)."""
     path = os.path.join(source, file_name) if os.path.isdir(source) else source
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"{what}: no weights file at {path!r} (give a {file_name} or the run directory holding it)")
+        raise FileNotFoundError(
+            f"{what}: no weights file at {path!r} (give a {file_name} or the run directory holding it)"
+        )
     return path
 
 
@@ -42,12 +47,19 @@ def read_run_config(run_dir: str) -> TrainConfig:
     """The validated configuration in ``run_dir/config.json``."""
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"{run_dir!r} holds no config.json: not a run directory of neural.train")
+        raise FileNotFoundError(
+            f"{run_dir!r} holds no config.json: not a run directory of neural.train"
+        )
     return config_from_dict(load_config_file(path))
 
 
-def load_module_weights(module: nn.Module, path: str, what: str, config: TrainConfig | None = None,
-                        fields: tuple[str, ...] = ()) -> str:
+def load_module_weights(
+    module: nn.Module,
+    path: str,
+    what: str,
+    config: TrainConfig | None = None,
+    fields: tuple[str, ...] = (),
+) -> str:
     """Load ``path`` into ``module`` (strict: every key and shape must fit); return its SHA-256.
 
     With ``config``, the ``config.json`` beside ``path`` (if any) must agree with ``config`` on
@@ -57,10 +69,15 @@ def load_module_weights(module: nn.Module, path: str, what: str, config: TrainCo
         beside = os.path.join(os.path.dirname(os.path.abspath(path)), "config.json")
         if os.path.isfile(beside):
             theirs = read_run_config(os.path.dirname(os.path.abspath(path)))
-            diff = [f"{k}: {_arch_value(theirs, k)!r} there vs {_arch_value(config, k)!r} here" for k in fields
-                    if _arch_value(theirs, k) != _arch_value(config, k)]
+            diff = [
+                f"{k}: {_arch_value(theirs, k)!r} there vs {_arch_value(config, k)!r} here"
+                for k in fields
+                if _arch_value(theirs, k) != _arch_value(config, k)
+            ]
             if diff:
-                raise ValueError(f"{what}: {path} was trained with another setting ({'; '.join(diff)})")
+                raise ValueError(
+                    f"{what}: {path} was trained with another setting ({'; '.join(diff)})"
+                )
     state = load_weights(path, what)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{what}: {path} does not hold a state dict (name -> tensor)")
@@ -68,12 +85,18 @@ def load_module_weights(module: nn.Module, path: str, what: str, config: TrainCo
         module.load_state_dict(state)
     except RuntimeError as exc:
         hint = ", ".join(fields) if fields else "the architecture"
-        raise ValueError(f"{what}: {path} does not fit this network (check {hint}): {str(exc).splitlines()[0]}") from exc
+        raise ValueError(
+            f"{what}: {path} does not fit this network (check {hint}): {str(exc).splitlines()[0]}"
+        ) from exc
     return sha256_file(path)
 
 
-def load_run(run_dir: str | os.PathLike, *, device: str | torch.device = "cpu",
-             classifier: nn.Module | None = None) -> LoadedRun:
+def load_run(
+    run_dir: str | os.PathLike,
+    *,
+    device: str | torch.device = "cpu",
+    classifier: nn.Module | None = None,
+) -> LoadedRun:
     """Reload a run written by ``python -m neural.train --out DIR`` (or ``train(config)``).
 
     Args:
@@ -94,7 +117,9 @@ def load_run(run_dir: str | os.PathLike, *, device: str | torch.device = "cpu",
     dev = resolve_device(device)
     results: dict = {}
     if os.path.isfile(os.path.join(run_dir, "results.json")):
-        results = load_config_file(os.path.join(run_dir, "results.json"))  # any JSON object, checked
+        results = load_config_file(
+            os.path.join(run_dir, "results.json")
+        )  # any JSON object, checked
     sha: dict[str, str] = {}
 
     def fill(module: nn.Module, name: str, what: str) -> nn.Module:
@@ -104,8 +129,10 @@ def load_run(run_dir: str | os.PathLike, *, device: str | torch.device = "cpu",
     cls_path = os.path.join(run_dir, "classifier.pt")
     if classifier is None:
         if results.get("task_network", "ResNet18") != "ResNet18":
-            raise ValueError(f"{run_dir} was trained with a custom task network ({results['task_network']}): "
-                             "pass classifier= a freshly built module of that architecture")
+            raise ValueError(
+                f"{run_dir} was trained with a custom task network ({results['task_network']}): "
+                "pass classifier= a freshly built module of that architecture"
+            )
         fc = load_weights(cls_path, "classifier").get("fc.weight")
         if not isinstance(fc, torch.Tensor) or fc.dim() != 2:
             raise ValueError(f"classifier: {cls_path} is not a ResNet-18 state dict (no fc.weight)")
@@ -121,6 +148,10 @@ def load_run(run_dir: str | os.PathLike, *, device: str | torch.device = "cpu",
             continue
         codecs[label] = fill(build_codec(config), f"codec_{label}.pt", f"codec of {label}")
         if config.objective == "spics":
-            n_classes = int(results.get("num_classes", 0)) or int(classifier.state_dict()["fc.weight"].shape[0])
-            heads[label] = fill(build_head(config, n_classes), f"head_{label}.pt", f"SPICS head of {label}")
+            n_classes = int(results.get("num_classes", 0)) or int(
+                classifier.state_dict()["fc.weight"].shape[0]
+            )
+            heads[label] = fill(
+                build_head(config, n_classes), f"head_{label}.pt", f"SPICS head of {label}"
+            )
     return LoadedRun(config, classifier, codecs, heads, results, run_dir, sha)

@@ -1,4 +1,5 @@
 """The training loop shared by every stage: one epoch of steps with metrics and a progress bar."""
+
 from __future__ import annotations
 
 import time

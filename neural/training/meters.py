@@ -4,6 +4,7 @@ DistributedDataParallel ranks, ``compute`` at the end.
 Each metric keeps its state as a float64 tensor on the run's device, so that summing
 states over batches and over processes (one ``all_reduce``) gives the exact dataset value.
 """
+
 from __future__ import annotations
 
 import torch
@@ -26,12 +27,16 @@ class MeanMetric:
         v = values.detach().to(self.state.device, torch.float64)
         if v.dim() == 0:
             if weight is None or not weight > 0:
-                raise ValueError(f"a batch mean needs the positive number of samples it stands for, got weight={weight!r}")
+                raise ValueError(
+                    f"a batch mean needs the positive number of samples it stands for, got weight={weight!r}"
+                )
             self.state[0] += v * weight
             self.state[1] += weight
         else:
             if weight is not None:
-                raise ValueError("weight is only for a batch mean (a 0-d tensor); per-sample values have weight 1 each")
+                raise ValueError(
+                    "weight is only for a batch mean (a 0-d tensor); per-sample values have weight 1 each"
+                )
             self.state[0] += v.sum()
             self.state[1] += v.numel()
 
@@ -49,7 +54,9 @@ class MeanMetric:
 class MetricCollection:
     """Named :class:`MeanMetric` objects updated, synchronised and computed together."""
 
-    def __init__(self, names: list[str] | tuple[str, ...], device: torch.device | str = "cpu") -> None:
+    def __init__(
+        self, names: list[str] | tuple[str, ...], device: torch.device | str = "cpu"
+    ) -> None:
         if len(set(names)) != len(names) or not names:
             raise ValueError(f"metric names must be distinct and non-empty, got {names!r}")
         self.metrics = {n: MeanMetric(device) for n in names}

@@ -1,4 +1,5 @@
 """What a run leaves: the trained networks, and the end-to-end system for each β."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,8 +44,12 @@ class _Systems:
             raise TypeError(f"beta must be a number or None, got {type(beta).__name__}")
         label = beta_label(beta)
         if label not in self.codecs:
-            raise ValueError(f"beta={beta!r} was not trained in this run; trained betas: {list(self.betas)}")
-        return make_system(self.config.objective, self.codecs[label], self.classifier, self.heads.get(label)).eval()
+            raise ValueError(
+                f"beta={beta!r} was not trained in this run; trained betas: {list(self.betas)}"
+            )
+        return make_system(
+            self.config.objective, self.codecs[label], self.classifier, self.heads.get(label)
+        ).eval()
 
 
 @dataclass

@@ -9,6 +9,7 @@ the run that trained it — and networks, optimiser, RNG states and the metrics 
 restored. Under ``torchrun`` (``WORLD_SIZE > 1``) the trained module is wrapped in
 DistributedDataParallel; ``batch_size`` is per process and only rank 0 writes files.
 """
+
 from __future__ import annotations
 
 import json
@@ -107,31 +108,46 @@ def _load_data(config: TrainConfig) -> tuple[ImageDataset, ImageDataset]:
     test_set = load_dataset(config.dataset, "test", config.data_dir, config.image_size)
     if config.max_train_images is not None:
         if config.max_train_images > len(train_set):
-            raise ValueError(f"max_train_images={config.max_train_images} exceeds the {len(train_set)} training images")
+            raise ValueError(
+                f"max_train_images={config.max_train_images} exceeds the {len(train_set)} training images"
+            )
         n = config.max_train_images
-        train_set = ImageDataset(train_set.images[:n], train_set.labels[:n], train_set.num_classes, train_set.name)
+        train_set = ImageDataset(
+            train_set.images[:n], train_set.labels[:n], train_set.num_classes, train_set.name
+        )
     return train_set, test_set
 
 
 class _Run:
     """State of one run between stages (one instance per :func:`train` call)."""
 
-    def __init__(self, config: TrainConfig, device: torch.device, ddp: DistInfo,
-                 on_checkpoint: Callable[[str, float | None, int], None] | None,
-                 task_network: nn.Module | None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        device: torch.device,
+        ddp: DistInfo,
+        on_checkpoint: Callable[[str, float | None, int], None] | None,
+        task_network: nn.Module | None,
+    ) -> None:
         self.config, self.device, self.ddp, self.on_checkpoint = config, device, ddp, on_checkpoint
         self.out = config.out
         self.writes = self.out is not None and ddp.is_main
         self.ckpt_path = os.path.join(self.out, CHECKPOINT) if self.out else None
-        if self.ckpt_path is not None and os.path.exists(self.ckpt_path) and not config.resume:  # on every rank
-            raise FileExistsError(f"{self.ckpt_path} exists: pass resume (--resume) to continue that run, or another out")
+        if (
+            self.ckpt_path is not None and os.path.exists(self.ckpt_path) and not config.resume
+        ):  # on every rank
+            raise FileExistsError(
+                f"{self.ckpt_path} exists: pass resume (--resume) to continue that run, or another out"
+            )
         self.train_set, self.test_set = _load_data(config)
         self.plan = stage_plan(config)
         self.per_rank = len(self.train_set) // ddp.world
         for st in self.plan:
             if st.settings.batch_size > self.per_rank:
-                raise ValueError(f"{st.section}.batch_size={st.settings.batch_size} exceeds the "
-                                 f"{self.per_rank} training images per process")
+                raise ValueError(
+                    f"{st.section}.batch_size={st.settings.batch_size} exceeds the "
+                    f"{self.per_rank} training images per process"
+                )
         n_classes = self.train_set.num_classes
         torch.manual_seed(derive_seed(config.seed, 1))
         clf = build_classifier(config, n_classes) if task_network is None else task_network
@@ -140,10 +156,17 @@ class _Run:
         self.bpp = self.models.codec.bpp(self.train_set.image_size)
         self.metrics: list[dict[str, Any]] = []
         self.results: dict[str, Any] = {
-            "dataset": config.dataset, "image_size": list(self.train_set.image_size), "num_classes": n_classes,
-            "latent_channels": config.latent_channels, "bpp": self.bpp, "channel": config.channel,
-            "snr_db": config.snr_db, "objective": config.objective, "seed": config.seed,
-            "task_network": "ResNet18" if task_network is None else type(task_network).__name__, "runs": [],
+            "dataset": config.dataset,
+            "image_size": list(self.train_set.image_size),
+            "num_classes": n_classes,
+            "latent_channels": config.latent_channels,
+            "bpp": self.bpp,
+            "channel": config.channel,
+            "snr_db": config.snr_db,
+            "objective": config.objective,
+            "seed": config.seed,
+            "task_network": "ResNet18" if task_network is None else type(task_network).__name__,
+            "runs": [],
         }
         self.examples: dict[str, torch.Tensor] = {}
         self.eval_seed = derive_seed(config.seed, 3)
@@ -154,8 +177,15 @@ class _Run:
     def _evaluate(self, system: nn.Module | None) -> dict[str, float]:
         cfg = self.config
         module = self.models.classifier if system is None else system
-        return evaluate_shard(module, self.test_set, snr_db=None if system is None else cfg.snr_db,
-                              batch_size=cfg.eval_batch_size, seed=self.eval_seed, device=self.device, shard=self.ddp)
+        return evaluate_shard(
+            module,
+            self.test_set,
+            snr_db=None if system is None else cfg.snr_db,
+            batch_size=cfg.eval_batch_size,
+            seed=self.eval_seed,
+            device=self.device,
+            shard=self.ddp,
+        )
 
     def _load_pretrained(self) -> None:
         """``classifier_from`` / ``codec_from``: load, check, evaluate and record the source."""
@@ -163,9 +193,15 @@ class _Run:
         if cfg.classifier_from is not None:
             path = weights_path(cfg.classifier_from, "classifier.pt", "classifier_from")
             sha = load_module_weights(m.classifier, path, "classifier_from", cfg, CLASSIFIER_FIELDS)
-            m.artefacts["classifier"] = {k: t.detach().clone() for k, t in m.classifier.state_dict().items()}
+            m.artefacts["classifier"] = {
+                k: t.detach().clone() for k, t in m.classifier.state_dict().items()
+            }
             acc = self._evaluate(None)["accuracy"]
-            self.results["classifier"] = {"test_accuracy": acc, "source": os.path.abspath(path), "sha256": sha}
+            self.results["classifier"] = {
+                "test_accuracy": acc,
+                "source": os.path.abspath(path),
+                "sha256": sha,
+            }
         if cfg.codec_from is not None:
             path = weights_path(cfg.codec_from, "codec_pretrained.pt", "codec_from")
             sha = load_module_weights(m.codec, path, "codec_from", cfg, CODEC_FIELDS)
@@ -173,8 +209,11 @@ class _Run:
             m.artefacts["codec_pretrained"] = m.codec_pretrained
             m.classifier.eval()
             summary = self._evaluate(make_system("tosc", m.codec, m.classifier, None))
-            self.results["codec_pretrained"] = {**{f"test_{k}": v for k, v in summary.items()},
-                                                "source": os.path.abspath(path), "sha256": sha}
+            self.results["codec_pretrained"] = {
+                **{f"test_{k}": v for k, v in summary.items()},
+                "source": os.path.abspath(path),
+                "sha256": sha,
+            }
             self._example("codec")
         for stem in ("classifier", "codec_pretrained"):
             if self.writes and stem in m.artefacts:
@@ -182,7 +221,9 @@ class _Run:
 
     def _resume(self) -> tuple[int, int, dict[str, Any] | None, dict[str, torch.Tensor] | None]:
         """Restore the checkpoint if there is one; return (stage, epoch, optimiser state, head state)."""
-        resumed = self.config.resume and self.ckpt_path is not None and os.path.exists(self.ckpt_path)
+        resumed = (
+            self.config.resume and self.ckpt_path is not None and os.path.exists(self.ckpt_path)
+        )
         if self.ddp.world > 1:  # every rank must agree on whether a checkpoint exists
             flag = torch.tensor([int(resumed)], device=self.device)
             dist.broadcast(flag, 0)
@@ -190,16 +231,27 @@ class _Run:
         self.resumed = resumed
         if not resumed:
             return 0, 0, None, None
-        state = load_checkpoint(self.ckpt_path, self.config)  # CPU tensors; load_state_dict copies to the device
+        state = load_checkpoint(
+            self.ckpt_path, self.config
+        )  # CPU tensors; load_state_dict copies to the device
         m = self.models
         m.classifier.load_state_dict(state["classifier"])
         if state["codec"] is not None:
             m.codec.load_state_dict(state["codec"])
         m.artefacts = state["artefacts"]
         m.codec_pretrained = m.artefacts.get("codec_pretrained")
-        self.metrics, self.results, self.examples = state["metrics"], state["results"], state["examples"]
+        self.metrics, self.results, self.examples = (
+            state["metrics"],
+            state["results"],
+            state["examples"],
+        )
         set_rng_state(state["rng"], self.device)
-        s, epoch, opt_state, head = state["stage"], state["epoch"], state["optimizer"], state["head"]
+        s, epoch, opt_state, head = (
+            state["stage"],
+            state["epoch"],
+            state["optimizer"],
+            state["head"],
+        )
         if self.ddp.is_main:
             print(f"resuming {self.out} at stage {s} epoch {epoch}", file=sys.stderr)
         if s < len(self.plan) and epoch == self.plan[s].settings.epochs:
@@ -215,14 +267,24 @@ class _Run:
             x = self.test_set.batch(self.example_idx, self.device)[0]
             self.examples[name] = system(x, self.config.snr_db, gen)[0].cpu()
 
-    def _run_stage(self, s: int, first_epoch: int, opt_state: dict[str, Any] | None,
-                   head_state: dict[str, torch.Tensor] | None) -> None:
+    def _run_stage(
+        self,
+        s: int,
+        first_epoch: int,
+        opt_state: dict[str, Any] | None,
+        head_state: dict[str, torch.Tensor] | None,
+    ) -> None:
         cfg, ddp, st, m = self.config, self.ddp, self.plan[s], self.models
         trained = st.begin(m, first_epoch == 0, self.device)
         if head_state is not None and m.head is not None:
             m.head.load_state_dict(head_state)
-        model = (DistributedDataParallel(trained, device_ids=[self.device.index] if self.device.type == "cuda" else None)
-                 if ddp.world > 1 else trained)
+        model = (
+            DistributedDataParallel(
+                trained, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+            if ddp.world > 1
+            else trained
+        )
         sc = st.settings
         opt = torch.optim.Adam(st.param_groups(trained), lr=sc.lr, weight_decay=sc.weight_decay)
         if opt_state is not None:
@@ -232,11 +294,24 @@ class _Run:
             lr = stage_lr(sc, epoch)
             for g in opt.param_groups:
                 g["lr"] = lr * g["lr_scale"]
-            torch.manual_seed(derive_seed(cfg.seed, 4, *st.seed_key, epoch, ddp.rank))  # this epoch's channel noise
+            torch.manual_seed(
+                derive_seed(cfg.seed, 4, *st.seed_key, epoch, ddp.rank)
+            )  # this epoch's channel noise
             order_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, 5, *st.seed_key, epoch))
-            order = torch.randperm(len(self.train_set), generator=order_gen)[ddp.rank :: ddp.world][: self.per_rank]
-            stats = train_epoch(st, model, m, opt, self.train_set, order, self.device,
-                                desc=f"{st.label} {epoch + 1}/{sc.epochs}", progress=cfg.progress and ddp.is_main)
+            order = torch.randperm(len(self.train_set), generator=order_gen)[ddp.rank :: ddp.world][
+                : self.per_rank
+            ]
+            stats = train_epoch(
+                st,
+                model,
+                m,
+                opt,
+                self.train_set,
+                order,
+                self.device,
+                desc=f"{st.label} {epoch + 1}/{sc.epochs}",
+                progress=cfg.progress and ddp.is_main,
+            )
             if ddp.world > 1:
                 for buf in trained.buffers():  # BatchNorm running statistics: take rank 0's
                     dist.broadcast(buf, 0)
@@ -249,11 +324,19 @@ class _Run:
             if last or (epoch + 1) % cfg.eval_every == 0:
                 summary = self._evaluate(st.system(m))
                 rec.update({f"test_{k}": v for k, v in summary.items()})
-            rec.update(images=stats.images, train_time_s=train_s, compute_time_s=stats.compute_s,
-                       eval_time_s=time.perf_counter() - t_eval)
+            rec.update(
+                images=stats.images,
+                train_time_s=train_s,
+                compute_time_s=stats.compute_s,
+                eval_time_s=time.perf_counter() - t_eval,
+            )
             self.metrics.append(rec)
             if ddp.is_main and cfg.progress:
-                shown = {k: round(v, 4) for k, v in rec.items() if k.startswith(("train_", "test_")) and not k.endswith("_s")}
+                shown = {
+                    k: round(v, 4)
+                    for k, v in rec.items()
+                    if k.startswith(("train_", "test_")) and not k.endswith("_s")
+                }
                 print(f"[{st.label} {epoch + 1}/{sc.epochs}] {shown}", file=sys.stderr)
             if last:
                 stems = st.finish(m, summary, self.results)
@@ -268,19 +351,30 @@ class _Run:
             if self.on_checkpoint is not None:
                 self.on_checkpoint(st.name, st.beta, epoch + 1)
 
-    def _checkpoint(self, s: int, epoch: int, st: Stage, opt: torch.optim.Optimizer, rec: dict[str, Any]) -> None:
+    def _checkpoint(
+        self, s: int, epoch: int, st: Stage, opt: torch.optim.Optimizer, rec: dict[str, Any]
+    ) -> None:
         if not self.writes:
             return
         t_ck = time.perf_counter()
         m = self.models
-        save_checkpoint(self.ckpt_path, {
-            "config": config_to_dict(self.config), "stage": s, "epoch": epoch,
-            "classifier": m.classifier.state_dict(),
-            "codec": m.codec.state_dict() if st.name != "classifier" else None,
-            "head": m.head.state_dict() if st.name == "spics" and m.head is not None else None,
-            "optimizer": opt.state_dict(), "rng": rng_state(self.device),
-            "metrics": self.metrics, "results": self.results, "examples": self.examples, "artefacts": m.artefacts,
-        })
+        save_checkpoint(
+            self.ckpt_path,
+            {
+                "config": config_to_dict(self.config),
+                "stage": s,
+                "epoch": epoch,
+                "classifier": m.classifier.state_dict(),
+                "codec": m.codec.state_dict() if st.name != "classifier" else None,
+                "head": m.head.state_dict() if st.name == "spics" and m.head is not None else None,
+                "optimizer": opt.state_dict(),
+                "rng": rng_state(self.device),
+                "metrics": self.metrics,
+                "results": self.results,
+                "examples": self.examples,
+                "artefacts": m.artefacts,
+            },
+        )
         rec["checkpoint_time_s"] = time.perf_counter() - t_ck
         with open(os.path.join(self.out, "metrics.jsonl"), "a", encoding="utf-8") as f:
             f.write(json.dumps(rec) + "\n")
@@ -295,21 +389,30 @@ class _Run:
         if not self.resumed:
             self._load_pretrained()
         if self.writes:
-            atomic_write_text(to_json(config_to_dict(cfg)) + "\n", os.path.join(self.out, "config.json"))
-            atomic_write_text("".join(json.dumps(r) + "\n" for r in self.metrics), os.path.join(self.out, "metrics.jsonl"))
+            atomic_write_text(
+                to_json(config_to_dict(cfg)) + "\n", os.path.join(self.out, "config.json")
+            )
+            atomic_write_text(
+                "".join(json.dumps(r) + "\n" for r in self.metrics),
+                os.path.join(self.out, "metrics.jsonl"),
+            )
         for s in range(start, len(self.plan)):
-            self._run_stage(s, first_epoch if s == start else 0, opt_state if s == start else None,
-                            head_state if s == start else None)
+            self._run_stage(
+                s,
+                first_epoch if s == start else 0,
+                opt_state if s == start else None,
+                head_state if s == start else None,
+            )
         m.classifier.eval()
         codecs: dict[str, JSCCCodec] = {}
         heads: dict[str, nn.Module] = {}
         for stem, weights in m.artefacts.items():
             if stem.startswith("codec_"):
                 net: nn.Module = build_codec(cfg)
-                codecs[stem[len("codec_"):]] = net
+                codecs[stem[len("codec_") :]] = net
             elif stem.startswith("head_"):
                 net = build_head(cfg, m.num_classes)
-                heads[stem[len("head_"):]] = net
+                heads[stem[len("head_") :]] = net
             else:
                 continue
             net.load_state_dict(weights)

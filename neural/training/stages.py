@@ -7,6 +7,7 @@ A stage says what it trains and how one step's loss is formed; the shared loop
 is :func:`stage_plan`: Alg. 2 (unless ``classifier_from``), Alg. 3 (unless ``codec_from``),
 then the objective's stage once per β, each starting from the same Alg.-3 codec.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,7 +33,9 @@ class Models:
     num_classes: int
     codec_pretrained: dict[str, torch.Tensor] | None = None  # Alg.-3 weights, the start of every β
     head: nn.Module | None = None  # the current SPICS head
-    artefacts: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # file stem -> weights
+    artefacts: dict[str, dict[str, torch.Tensor]] = field(
+        default_factory=dict
+    )  # file stem -> weights
 
 
 class StepOutput(NamedTuple):
@@ -83,16 +86,28 @@ class Stage:
         """Optimiser parameter groups; ``lr_scale`` multiplies the stage's learning rate."""
         return [{"params": list(trained.parameters()), "lr_scale": 1.0}]
 
-    def step(self, model: nn.Module, models: Models, x: torch.Tensor, y: torch.Tensor,
-             snr: torch.Tensor | float) -> StepOutput:
+    def step(
+        self,
+        model: nn.Module,
+        models: Models,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        snr: torch.Tensor | float,
+    ) -> StepOutput:
         raise NotImplementedError
 
     def system(self, models: Models) -> nn.Module | None:
         """What is evaluated on the test set: a system, or None for the clean-image classifier."""
-        return make_system(self.config.objective if self.beta is not None else "tosc", models.codec,
-                           models.classifier, models.head)
+        return make_system(
+            self.config.objective if self.beta is not None else "tosc",
+            models.codec,
+            models.classifier,
+            models.head,
+        )
 
-    def finish(self, models: Models, summary: dict[str, float], results: dict[str, Any]) -> list[str]:
+    def finish(
+        self, models: Models, summary: dict[str, float], results: dict[str, Any]
+    ) -> list[str]:
         """Record the stage's results and final weights; return the artefact stems to write."""
         raise NotImplementedError
 
@@ -117,7 +132,13 @@ def _freeze(classifier: nn.Module) -> None:
 class ClassifierStage(Stage):
     """Algorithm 2: the task network on clean images, cross-entropy."""
 
-    name, section, title, kind, metric_names = "classifier", "classifier", "Alg. 2 (classifier)", 0, ("accuracy",)
+    name, section, title, kind, metric_names = (
+        "classifier",
+        "classifier",
+        "Alg. 2 (classifier)",
+        0,
+        ("accuracy",),
+    )
 
     def begin(self, models: Models, fresh: bool, device: torch.device) -> nn.Module:
         models.classifier.requires_grad_(True)
@@ -130,7 +151,9 @@ class ClassifierStage(Stage):
     def system(self, models: Models) -> nn.Module | None:
         return None
 
-    def finish(self, models: Models, summary: dict[str, float], results: dict[str, Any]) -> list[str]:
+    def finish(
+        self, models: Models, summary: dict[str, float], results: dict[str, Any]
+    ) -> list[str]:
         results["classifier"] = {"test_accuracy": summary["accuracy"]}
         models.artefacts["classifier"] = _clone(models.classifier)
         return ["classifier"]
@@ -150,7 +173,9 @@ class CodecStage(Stage):
         x_hat = model(x, snr)
         return StepOutput(F.mse_loss(x_hat, x), None, x_hat)
 
-    def finish(self, models: Models, summary: dict[str, float], results: dict[str, Any]) -> list[str]:
+    def finish(
+        self, models: Models, summary: dict[str, float], results: dict[str, Any]
+    ) -> list[str]:
         results["codec_pretrained"] = {f"test_{k}": v for k, v in summary.items()}
         models.codec_pretrained = _clone(models.codec)
         models.artefacts["codec_pretrained"] = models.codec_pretrained
@@ -162,7 +187,13 @@ class ToscStage(Stage):
     """Algorithm 1 for one β: eq. (31), MSE + β·CE(classifier(x̂), y), classifier frozen,
     codec starting from the Alg.-3 weights."""
 
-    name, section, title, kind, metric_names = "tosc", "tosc", "Alg. 1 (joint, eq. 31)", 2, ("accuracy", "psnr")
+    name, section, title, kind, metric_names = (
+        "tosc",
+        "tosc",
+        "Alg. 1 (joint, eq. 31)",
+        2,
+        ("accuracy", "psnr"),
+    )
     rd_weight: ClassVar[float] = 1.0
 
     def begin(self, models: Models, fresh: bool, device: torch.device) -> nn.Module:
@@ -174,13 +205,23 @@ class ToscStage(Stage):
     def step(self, model, models, x, y, snr):  # type: ignore[override]
         x_hat = model(x, snr)
         logits = models.classifier(x_hat)
-        return StepOutput(tosc_loss(x, x_hat, logits, y, self.beta, self.rd_weight).total, logits, x_hat)
+        return StepOutput(
+            tosc_loss(x, x_hat, logits, y, self.beta, self.rd_weight).total, logits, x_hat
+        )
 
-    def finish(self, models: Models, summary: dict[str, float], results: dict[str, Any]) -> list[str]:
+    def finish(
+        self, models: Models, summary: dict[str, float], results: dict[str, Any]
+    ) -> list[str]:
         stem = f"codec_{self.label}"
         models.artefacts[stem] = _clone(models.codec)
-        results["runs"].append({"beta": self.beta, "bpp": results["bpp"], "snr_db": self.config.snr_db,
-                                **{f"test_{k}": v for k, v in summary.items()}})
+        results["runs"].append(
+            {
+                "beta": self.beta,
+                "bpp": results["bpp"],
+                "snr_db": self.config.snr_db,
+                **{f"test_{k}": v for k, v in summary.items()},
+            }
+        )
         return [stem]
 
 
@@ -201,20 +242,29 @@ class SPICSStage(ToscStage):
 
     def begin(self, models: Models, fresh: bool, device: torch.device) -> nn.Module:
         super().begin(models, fresh, device)
-        torch.manual_seed(derive_seed(self.config.seed, 6, *self.seed_key))  # the head's initial weights
+        torch.manual_seed(
+            derive_seed(self.config.seed, 6, *self.seed_key)
+        )  # the head's initial weights
         models.head = build_head(self.config, models.num_classes).to(device)
         return SPICS(models.codec, models.head)
 
     def param_groups(self, trained: nn.Module) -> list[dict[str, Any]]:
         assert isinstance(trained, SPICS)
-        return [{"params": list(trained.codec.parameters()), "lr_scale": 1.0},
-                {"params": list(trained.head.parameters()), "lr_scale": self.config.head_lr / self.settings.lr}]
+        return [
+            {"params": list(trained.codec.parameters()), "lr_scale": 1.0},
+            {
+                "params": list(trained.head.parameters()),
+                "lr_scale": self.config.head_lr / self.settings.lr,
+            },
+        ]
 
     def step(self, model, models, x, y, snr):  # type: ignore[override]
         x_hat, logits = model(x, snr)
         return StepOutput(tosc_loss(x, x_hat, logits, y, self.beta, 1.0).total, logits, x_hat)
 
-    def finish(self, models: Models, summary: dict[str, float], results: dict[str, Any]) -> list[str]:
+    def finish(
+        self, models: Models, summary: dict[str, float], results: dict[str, Any]
+    ) -> list[str]:
         stems = super().finish(models, summary, results)
         assert models.head is not None
         models.artefacts[f"head_{self.label}"] = _clone(models.head)

@@ -1,4 +1,5 @@
 """The networks a configuration builds, and the end-to-end system of each objective."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -24,7 +25,9 @@ def build_head(config: TrainConfig, num_classes: int) -> LatentClassifier:
     return LatentClassifier(config.latent_channels, num_classes, config.codec_width)
 
 
-def make_system(objective: str, codec: JSCCCodec, classifier: nn.Module, head: nn.Module | None) -> nn.Module:
+def make_system(
+    objective: str, codec: JSCCCodec, classifier: nn.Module, head: nn.Module | None
+) -> nn.Module:
     """The system evaluated for ``objective``: ``forward(x, snr_db, generator=None)`` →
     ``TOSCOutput(reconstruction, logits)``.
 

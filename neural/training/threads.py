@@ -1,4 +1,5 @@
 """CPU threads for training (see docs/performance.md, "Training threads")."""
+
 from __future__ import annotations
 
 import contextlib
@@ -45,7 +46,11 @@ def training_threads(num_threads: int | None, processes_here: int = 1) -> Iterat
     on this machine (DDP on CPU), so that they do not ask for more threads than cores.
     """
     before = torch.get_num_threads()
-    n = num_threads if num_threads is not None else max(1, default_threads() // max(1, processes_here))
+    n = (
+        num_threads
+        if num_threads is not None
+        else max(1, default_threads() // max(1, processes_here))
+    )
     torch.set_num_threads(n)
     try:
         yield n

@@ -1,4 +1,5 @@
 """Channel-use accounting: the digital link gets exactly the JSCC's BPSK channel uses."""
+
 import math
 
 import pytest
@@ -17,7 +18,9 @@ def test_channel_uses_equal_jscc_bits(k, size):
     with torch.no_grad():
         bits_per_image = codec.bits(x)[0].numel()  # the BPSK symbols the JSCC sends per image
     assert channel_uses(codec.bpp(size), size) == bits_per_image
-    assert bit_budget(codec.bpp(size), size, math.inf) == bits_per_image  # 1 bit per use at SNR = inf
+    assert (
+        bit_budget(codec.bpp(size), size, math.inf) == bits_per_image
+    )  # 1 bit per use at SNR = inf
 
 
 def test_budget_is_uses_times_capacity():
@@ -26,14 +29,17 @@ def test_budget_is_uses_times_capacity():
     assert bit_budget(1 / 64, (32, 32), math.inf, "gaussian") == math.inf
 
 
-@pytest.mark.parametrize("bpp, size, match", [
-    (0.1, (32, 32), "not a positive whole number"),
-    (0.0, (32, 32), "positive"),
-    (float("nan"), (32, 32), "positive and finite"),
-    (1 / 64, (4, 4), "not a positive whole number"),
-    (0.25, (32, 0), "two positive integers"),
-    (0.25, (32,), "image_size"),
-])
+@pytest.mark.parametrize(
+    "bpp, size, match",
+    [
+        (0.1, (32, 32), "not a positive whole number"),
+        (0.0, (32, 32), "positive"),
+        (float("nan"), (32, 32), "positive and finite"),
+        (1 / 64, (4, 4), "not a positive whole number"),
+        (0.25, (32, 0), "two positive integers"),
+        (0.25, (32,), "image_size"),
+    ],
+)
 def test_invalid_accounting(bpp, size, match):
     with pytest.raises(ValueError, match=match):
         channel_uses(bpp, size)

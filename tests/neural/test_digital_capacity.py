@@ -1,5 +1,6 @@
 """Capacity per channel use (bits): BPSK-input AWGN against the discrete-channel solver, the
 Gaussian formula against numerical differential entropies, limits and input checks."""
+
 import math
 
 import numpy as np
@@ -17,7 +18,9 @@ def _quantised_bpsk_channel(snr_db: float, bins: int = 2000) -> np.ndarray:
     """p(y_bin | s), s ∈ {−1, +1}, y = s + n, n ~ N(0, σ²), σ² = 10^(−snr_db/10) (awgn.py convention):
     ``bins`` equal cells on [−1 − 10σ, 1 + 10σ] and two tail cells."""
     sigma = 10 ** (-snr_db / 20)
-    edges = np.concatenate([[-np.inf], np.linspace(-1 - 10 * sigma, 1 + 10 * sigma, bins + 1), [np.inf]])
+    edges = np.concatenate(
+        [[-np.inf], np.linspace(-1 - 10 * sigma, 1 + 10 * sigma, bins + 1), [np.inf]]
+    )
     return np.stack([np.diff(norm.cdf((edges - mu) / sigma)) for mu in (-1.0, 1.0)])
 
 
@@ -75,7 +78,10 @@ def test_gaussian_equals_entropy_difference(snr_db):
     assert gaussian_capacity(snr_db) == pytest.approx(h(1 + sigma2) - h(sigma2), abs=1e-9)
 
 
-@pytest.mark.parametrize("bad, err", [(float("nan"), ValueError), (-math.inf, ValueError), ("3", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "bad, err",
+    [(float("nan"), ValueError), (-math.inf, ValueError), ("3", TypeError), (True, TypeError)],
+)
 def test_invalid_snr(bad, err):
     with pytest.raises(err, match="snr_db"):
         bpsk_capacity(bad)
@@ -95,7 +101,9 @@ def test_bpsk_quadrature_against_30_digit_reference(snr_db):
     with mp.workdps(30):
         g = mp.mpf(10) ** (mp.mpf(snr_db) / 10)
         r = mp.sqrt(g)
-        loss = mp.quad(lambda t: mp.npdf(t) * mp.log1p(mp.exp(-2 * g - 2 * r * t)) / mp.log(2),
-                       [-mp.inf, -r - 8, -r, -r + 8, mp.inf])
+        loss = mp.quad(
+            lambda t: mp.npdf(t) * mp.log1p(mp.exp(-2 * g - 2 * r * t)) / mp.log(2),
+            [-mp.inf, -r - 8, -r, -r + 8, mp.inf],
+        )
         reference = float(1 - loss)
     assert abs(bpsk_capacity(snr_db) - reference) <= 1e-12

@@ -1,4 +1,5 @@
 """docs/digital-baselines.md: its example prints what the page says; docstring examples of neural.digital run."""
+
 import contextlib
 import doctest
 import importlib
@@ -29,7 +30,9 @@ def _example_blocks() -> tuple[str, str]:
 def test_doc_example_prints_documented_output():
     versions = (pillow_version, features.version("libjpeg_turbo"), features.version("jpg_2000"))
     if versions != DOC_VERSIONS:
-        pytest.skip(f"documented output was produced with Pillow/libjpeg-turbo/OpenJPEG {DOC_VERSIONS}, not {versions}")
+        pytest.skip(
+            f"documented output was produced with Pillow/libjpeg-turbo/OpenJPEG {DOC_VERSIONS}, not {versions}"
+        )
     code, expected = _example_blocks()
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -37,7 +40,11 @@ def test_doc_example_prints_documented_output():
     assert out.getvalue() == expected
 
 
-@pytest.mark.parametrize("name", sorted(m.name for m in pkgutil.iter_modules(neural.digital.__path__, "neural.digital.")))
+@pytest.mark.parametrize(
+    "name", sorted(m.name for m in pkgutil.iter_modules(neural.digital.__path__, "neural.digital."))
+)
 def test_docstring_examples(name):
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(
+        importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert result.failed == 0

@@ -1,4 +1,5 @@
 """Quality search: the highest quality whose size fits, against exhaustive search."""
+
 import itertools
 import math
 
@@ -23,12 +24,17 @@ def _reference(sizes: dict[int, int], budget: float) -> int | None:
 def test_bisect_exact_on_monotone_sizes(steps, budget):
     sizes = dict(zip(range(1, len(steps) + 1), np.cumsum(steps).tolist()))
     for search in ("bisect", "exhaustive"):
-        assert best_quality(sizes.__getitem__, sizes, budget, search=search) == _reference(sizes, budget)
+        assert best_quality(sizes.__getitem__, sizes, budget, search=search) == _reference(
+            sizes, budget
+        )
 
 
 @settings(max_examples=120, deadline=None)
-@given(st.lists(st.integers(0, 30), min_size=1, max_size=60), st.lists(st.integers(-3, 3), min_size=60, max_size=60),
-       st.integers(-5, 1000))
+@given(
+    st.lists(st.integers(0, 30), min_size=1, max_size=60),
+    st.lists(st.integers(-3, 3), min_size=60, max_size=60),
+    st.integers(-5, 1000),
+)
 def test_bisect_exact_on_wiggly_sizes(steps, wiggle, budget):
     """Monotone trend + wiggles of a few units: wherever the gaps between fitting qualities are
     shorter than the verification window, bisect equals exhaustive; it always returns a fitting
@@ -40,7 +46,9 @@ def test_bisect_exact_on_wiggly_sizes(steps, wiggle, budget):
     assert best_quality(sizes.__getitem__, sizes, budget, search="exhaustive") == exact
     if got is not None:
         assert sizes[got] <= budget
-        assert all(sizes[q] > budget for q in range(got + 1, min(got + DEFAULT_WINDOW, len(sizes)) + 1))
+        assert all(
+            sizes[q] > budget for q in range(got + 1, min(got + DEFAULT_WINDOW, len(sizes)) + 1)
+        )
     fitting = sorted(q for q, s in sizes.items() if s <= budget)
     gaps_short = all(b - a <= DEFAULT_WINDOW for a, b in itertools.pairwise(fitting))
     if gaps_short and (not fitting or fitting[0] <= DEFAULT_WINDOW):
@@ -82,13 +90,16 @@ def test_bisect_equals_exhaustive_on_digits(codec):
             assert got == _reference(sizes, float(budget))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"qualities": []}, "strictly increasing"),
-    ({"qualities": [3, 2]}, "strictly increasing"),
-    ({"search": "linear"}, "search must be one of"),
-    ({"window": 0}, "window"),
-    ({"budget": math.nan}, "NaN"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"qualities": []}, "strictly increasing"),
+        ({"qualities": [3, 2]}, "strictly increasing"),
+        ({"search": "linear"}, "search must be one of"),
+        ({"window": 0}, "window"),
+        ({"budget": math.nan}, "NaN"),
+    ],
+)
 def test_invalid(kwargs, match):
     args = {"qualities": range(1, 5), "budget": 3.0} | kwargs
     with pytest.raises(ValueError, match=match):

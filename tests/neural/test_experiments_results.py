@@ -1,4 +1,5 @@
 """neural.experiments: job keys, 95 % intervals, results.json / results.csv schema, tables and figures."""
+
 import json
 import math
 
@@ -53,20 +54,45 @@ def test_mean_interval_matches_student_t():
 
 
 def _row(method="tosc", seed=0, **kw):
-    base = {"method": method, "bpp": 0.5, "snr_db": math.inf, "train_snr_lo": math.inf, "train_snr_hi": math.inf,
-            "beta": 0.1, "seed": seed, "accuracy": 0.9, "psnr": 20.0, "ssim": 0.8, "mse": 0.01, "ce": 0.3,
-            "images": 360, "job": "k"}
+    base = {
+        "method": method,
+        "bpp": 0.5,
+        "snr_db": math.inf,
+        "train_snr_lo": math.inf,
+        "train_snr_hi": math.inf,
+        "beta": 0.1,
+        "seed": seed,
+        "accuracy": 0.9,
+        "psnr": 20.0,
+        "ssim": 0.8,
+        "mse": 0.01,
+        "ce": 0.3,
+        "images": 360,
+        "job": "k",
+    }
     base.update(kw)
     return base
 
 
 def test_results_files_round_trip_and_pandas_reads_csv(tmp_path):
     rows = [
-        _row(seed=0, accuracy=0.9), _row(seed=1, accuracy=0.8),
-        _row("jpeg", header="payload", capacity="bpsk", beta=None, train_snr_lo=None, train_snr_hi=None,
-             snr_db=-5.0, failure_rate=1.0, psnr=11.5),
+        _row(seed=0, accuracy=0.9),
+        _row(seed=1, accuracy=0.8),
+        _row(
+            "jpeg",
+            header="payload",
+            capacity="bpsk",
+            beta=None,
+            train_snr_lo=None,
+            train_snr_hi=None,
+            snr_db=-5.0,
+            failure_rate=1.0,
+            psnr=11.5,
+        ),
     ]
-    jpath, cpath = write_results(str(tmp_path), rows, {"experiment": {"experiment": "bpp"}, "x": math.inf})
+    jpath, cpath = write_results(
+        str(tmp_path), rows, {"experiment": {"experiment": "bpp"}, "x": math.inf}
+    )
     with open(jpath) as f:
         doc = json.load(f)  # strict JSON: no bare Infinity/NaN
     assert set(doc) == {"rows", "provenance"} and doc["provenance"]["x"] == "inf"
@@ -99,12 +125,27 @@ def test_rows_are_checked():
 
 
 def test_summary_and_table():
-    rows = [normalise_row(r) for r in (_row(seed=0, accuracy=0.9), _row(seed=1, accuracy=0.8),
-                                       _row("jpeg", header="full", beta=None, failure_rate=1.0, train_snr_lo=None, train_snr_hi=None))]
+    rows = [
+        normalise_row(r)
+        for r in (
+            _row(seed=0, accuracy=0.9),
+            _row(seed=1, accuracy=0.8),
+            _row(
+                "jpeg",
+                header="full",
+                beta=None,
+                failure_rate=1.0,
+                train_snr_lo=None,
+                train_snr_hi=None,
+            ),
+        )
+    ]
     s = summarise(rows)
     assert len(s) == 2 and s[0]["seeds"] == 2
     mean, half = s[0]["accuracy"]
-    assert mean == pytest.approx(0.85) and half == pytest.approx(12.706204736174707 * 0.05, rel=1e-9)
+    assert mean == pytest.approx(0.85) and half == pytest.approx(
+        12.706204736174707 * 0.05, rel=1e-9
+    )
     table = markdown_table(rows)
     assert "| tosc | — | 0.5 | inf | inf | 0.1 | 2 | 0.850 ± 0.635 |" in table
     assert "| jpeg | full | 0.5 | inf | — | — | 1 | 0.900 |" in table
@@ -113,11 +154,20 @@ def test_summary_and_table():
 def test_curve_figures_are_written(tmp_path):
     from neural.experiments.plots import curve_figure
 
-    rows = [normalise_row(_row(bpp=b, snr_db=10.0, seed=s, accuracy=0.5 + 0.1 * b + 0.01 * s)) for b in (0.5, 1.0) for s in (0, 1)]
-    rows += [normalise_row(_row("jpeg", header=h, bpp=b, snr_db=10.0, beta=None, failure_rate=0.0)) for h in ("full", "payload")
-             for b in (0.5, 1.0)]
+    rows = [
+        normalise_row(_row(bpp=b, snr_db=10.0, seed=s, accuracy=0.5 + 0.1 * b + 0.01 * s))
+        for b in (0.5, 1.0)
+        for s in (0, 1)
+    ]
+    rows += [
+        normalise_row(_row("jpeg", header=h, bpp=b, snr_db=10.0, beta=None, failure_rate=0.0))
+        for h in ("full", "payload")
+        for b in (0.5, 1.0)
+    ]
     for experiment in ("bpp", "snr", "beta"):
-        path = curve_figure(experiment, rows, str(tmp_path / f"{experiment}.png"), title="t", clean_accuracy=0.95)
+        path = curve_figure(
+            experiment, rows, str(tmp_path / f"{experiment}.png"), title="t", clean_accuracy=0.95
+        )
         with open(path, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="no curve figure"):

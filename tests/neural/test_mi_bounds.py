@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from neural.mi import CLUBSample, GaussianCLUB, InfoNCE, MINE, NWJ, SMILE, fit
+from neural.mi import MINE, NWJ, SMILE, CLUBSample, GaussianCLUB, InfoNCE, fit
 from neural.mi.base import logmeanexp_offdiag
 from neural.mi.testing import club_exact_q, gaussian_staircase_batches, sample_gaussian_pair
 
@@ -63,7 +63,9 @@ def test_infonce_never_exceeds_log_n():
     fit(est, gaussian_staircase_batches(D, 8.0, 64, seed=0), 300, lr=1e-3)
     gen = torch.Generator().manual_seed(1)
     for n in (8, 64):
-        vals = [float(est.estimate(*sample_gaussian_pair(n, D, 8.0, generator=gen))) for _ in range(20)]
+        vals = [
+            float(est.estimate(*sample_gaussian_pair(n, D, 8.0, generator=gen))) for _ in range(20)
+        ]
         assert max(vals) <= math.log(n) + 1e-5
         assert np.mean(vals) > math.log(n) - 0.5  # saturated, not trivially small
 
@@ -155,16 +157,22 @@ def test_exact_critic_sd_is_above_the_d5_i2_target():
     vals = []
     for _ in range(500):
         x, y = sample_gaussian_pair(n, d, mi, generator=gen, dtype=torch.float64)
-        t = (-0.5 * (y[None] - rho * x[:, None]) ** 2 / s2 - 0.5 * math.log(s2)).sum(-1) + 0.5 * (y**2).sum(-1)[None]
+        t = (-0.5 * (y[None] - rho * x[:, None]) ** 2 / s2 - 0.5 * math.log(s2)).sum(-1) + 0.5 * (
+            y**2
+        ).sum(-1)[None]
         vals.append(float(torch.diagonal(t).mean() - logmeanexp_offdiag(t)))
     assert abs(np.mean(vals) - mi) < 0.03
     assert 0.21 < np.std(vals) < 0.25
     from neural.mi.testing import exact_critic_dv_sd, exact_critic_scores
 
     x, y = sample_gaussian_pair(7, d, mi, generator=gen, dtype=torch.float64)
-    t = (-0.5 * (y[None] - rho * x[:, None]) ** 2 / s2 - 0.5 * math.log(s2)).sum(-1) + 0.5 * (y**2).sum(-1)[None]
+    t = (-0.5 * (y[None] - rho * x[:, None]) ** 2 / s2 - 0.5 * math.log(s2)).sum(-1) + 0.5 * (
+        y**2
+    ).sum(-1)[None]
     assert torch.allclose(exact_critic_scores(x, y, mi), t)
-    assert exact_critic_dv_sd(d, mi, n, n_batches=500) == pytest.approx(np.std(vals), rel=1e-9)  # same stream
+    assert exact_critic_dv_sd(d, mi, n, n_batches=500) == pytest.approx(
+        np.std(vals), rel=1e-9
+    )  # same stream
 
 
 @pytest.mark.parametrize("cls", [MINE, NWJ, InfoNCE, SMILE])
@@ -182,7 +190,9 @@ def test_critic_weight_average_and_burn_in(cls):
     with torch.no_grad():  # (NWJ reports the critic shrunk by 0.95 by default; the others by 1)
         live = est.bound(est.shrink * est.critic(x, y), False)[1]
         avg = est.bound(est.shrink * est.critic_avg(x, y), False)[1]
-    assert float(est.estimate(x, y)) == pytest.approx(float(avg), abs=1e-6) and float(avg) != float(live)
+    assert float(est.estimate(x, y)) == pytest.approx(float(avg), abs=1e-6) and float(avg) != float(
+        live
+    )
     est.reset_average()
     assert float(est.estimate(x, y)) == pytest.approx(float(live), abs=1e-6)
     plain = cls(D, D, average=0.0, burn_in_steps=0)
@@ -245,14 +255,18 @@ def test_staircase_cell_mine_d5():
     levels = (2.0, 4.0, 6.0)
     est = make_estimator("mine", 5, 5, seed=0)
     batches = itertools.chain.from_iterable(
-        itertools.islice(gaussian_staircase_batches(5, mi, 64, seed=k), 4000) for k, mi in enumerate(levels)
+        itertools.islice(gaussian_staircase_batches(5, mi, 64, seed=k), 4000)
+        for k, mi in enumerate(levels)
     )
     trace = fit(est, batches, 12000, lr=est.default_lr).reshape(3, 4000)
     bias = trace.mean(1) - np.array(levels)
     assert abs(bias[0]) <= 0.05 and abs(bias[2]) <= 0.1, bias
     assert abs(bias[1]) <= 0.1, bias
     floor = [exact_critic_dv_sd(5, mi, 64, n_batches=2000) for mi in (2.0, 6.0)]
-    assert trace[0].std() <= 1.1 * floor[0] and trace[2].std() <= 1.1 * floor[1], (trace.std(1), floor)
+    assert trace[0].std() <= 1.1 * floor[0] and trace[2].std() <= 1.1 * floor[1], (
+        trace.std(1),
+        floor,
+    )
 
 
 @pytest.mark.slow

@@ -116,7 +116,9 @@ def test_trained_club_reaches_its_exact_q_bound():
     est = GaussianCLUB(d, d)
     fit(est, gaussian_staircase_batches(d, mi, 64, seed=0), 1500, lr=2e-3)
     gen = torch.Generator().manual_seed(99)
-    vals = [float(est.estimate(*sample_gaussian_pair(256, d, mi, generator=gen))) for _ in range(40)]
+    vals = [
+        float(est.estimate(*sample_gaussian_pair(256, d, mi, generator=gen))) for _ in range(40)
+    ]
     target = club_exact_q(mi, d)  # 3.44 nats
     assert np.mean(vals) == pytest.approx(target, rel=0.05)
     assert np.mean(vals) > mi  # above the truth
@@ -136,7 +138,9 @@ def test_categorical_club_arithmetic_with_exact_q():
     with torch.no_grad():  # make q(y|x) exact: logits = log p(y|x) on one-hot x
         est.net[0].weight.copy_(torch.cat([torch.eye(4), torch.zeros(4, 4)]))
         est.net[0].bias.zero_()
-        est.net[2].weight.copy_(torch.from_numpy(np.log(p / p.sum(1, keepdims=True)).T @ np.eye(4, 8)))
+        est.net[2].weight.copy_(
+            torch.from_numpy(np.log(p / p.sum(1, keepdims=True)).T @ np.eye(4, 8))
+        )
         est.net[2].bias.zero_()
     est.reset_average()  # the estimate comes from the weight average: copy the hand-set q there
     x = torch.from_numpy(np.eye(4)[xs])
@@ -167,7 +171,11 @@ def test_trained_categorical_club_matches_exact_q_value():
             yield x[idx], y[idx]
 
     fit(est, batches(), 2000, lr=est.default_lr)
-    val = float(np.mean([float(est.estimate(x[i : i + 500], y[i : i + 500])) for i in range(30000, 40000, 500)]))
+    val = float(
+        np.mean(
+            [float(est.estimate(x[i : i + 500], y[i : i + 500])) for i in range(30000, 40000, 500)]
+        )
+    )
     # exact-q CLUB 0.849 nats, truth 0.373. With the weight average, 2,000 steps at the
     # default lr land within -2.2%..-0.2% of the exact-q value over 5 seeds
     # (benchmarks/bench_mi.py --categorical); stated tolerance -5% / +4%

@@ -31,7 +31,16 @@ def test_result_fields_units_and_reproducibility(gauss):
     assert r.n_test == 600 and r.n_train == 2400 and r.trace.shape == (400,)
     assert abs(r.estimate - 1.0) < 0.2 and 0 < r.stderr < 0.1
     # numpy input, bits on request: the same number divided by ln 2
-    rb = estimate_mi(x.numpy(), y.numpy(), method="infonce", steps=400, batch_size=64, seed=3, lr=1e-3, units="bits")
+    rb = estimate_mi(
+        x.numpy(),
+        y.numpy(),
+        method="infonce",
+        steps=400,
+        batch_size=64,
+        seed=3,
+        lr=1e-3,
+        units="bits",
+    )
     assert rb.estimate == pytest.approx(r.estimate / math.log(2), rel=1e-6)
     assert rb.units == "bits"
     assert r.to("bits").estimate == pytest.approx(rb.estimate, rel=1e-6)
@@ -39,8 +48,13 @@ def test_result_fields_units_and_reproducibility(gauss):
 
 @pytest.mark.parametrize(
     "method,kind",
-    [("club", "upper bound"), ("club-sample", "upper bound"), ("mine", "lower bound"),
-     ("nwj", "lower bound"), ("smile", "point estimate")],
+    [
+        ("club", "upper bound"),
+        ("club-sample", "upper bound"),
+        ("mine", "lower bound"),
+        ("nwj", "lower bound"),
+        ("smile", "point estimate"),
+    ],
 )
 def test_every_method_runs_and_says_what_it_is(gauss, method, kind):
     x, y = gauss
@@ -90,7 +104,9 @@ def test_neural_bounds_sandwich_semantic_rd_relevance():
     xh, y = sample_discrete_pair(p_xhat_y, 6000, seed=2)
     xh_onehot = np.eye(p_xhat_y.shape[0], dtype=np.float32)[xh]  # one-hot input: no warning
     up = estimate_mi(xh_onehot, y, method="club-categorical", steps=400, seed=0, lr=3e-3)
-    low = estimate_mi(xh_onehot, np.eye(3, dtype=np.float32)[y], method="mine", steps=400, seed=0, lr=1e-3)
+    low = estimate_mi(
+        xh_onehot, np.eye(3, dtype=np.float32)[y], method="mine", steps=400, seed=0, lr=1e-3
+    )
     assert up.kind == "upper bound" and low.kind == "lower bound"
     assert low.estimate - 3 * low.stderr <= exact <= up.estimate + 3 * up.stderr
     assert abs(low.estimate - exact) < 0.1, (low, exact)  # MINE: within 0.1 nats of 0.58

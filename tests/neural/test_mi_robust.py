@@ -56,7 +56,9 @@ def _quiet(fn, *a, **k):
 # ---------------------------------------------------------------- 1. invariance
 
 
-@pytest.mark.parametrize("method", ["club", "club-sample", "mine", "nwj", "infonce", "smile", "auto"])
+@pytest.mark.parametrize(
+    "method", ["club", "club-sample", "mine", "nwj", "infonce", "smile", "auto"]
+)
 def test_every_estimator_is_scale_invariant_within_its_seed_spread(method):
     # small budget (the spread is that of this budget); invariance holds at any budget
     x, y = _issue_pair(n=400)
@@ -85,20 +87,27 @@ def test_label_estimators_are_scale_invariant_in_x(method):
     spread = float(np.std(base, ddof=1))
     for s in SCALES:
         if s != 1.0:
-            assert abs(_quiet(estimate_mi, s * x, y, method, seed=0, **kw).estimate - base[0]) <= spread
+            assert (
+                abs(_quiet(estimate_mi, s * x, y, method, seed=0, **kw).estimate - base[0])
+                <= spread
+            )
 
 
 def test_standardization_is_fitted_on_the_training_split_and_recorded():
     rng = np.random.default_rng(1)
     x = rng.normal(5.0, 3.0, size=(500, 2))
-    y = np.c_[x[:, :1] * 1e4 + rng.normal(size=(500, 1)), np.full((500, 1), 7.0)]  # a constant column
+    y = np.c_[
+        x[:, :1] * 1e4 + rng.normal(size=(500, 1)), np.full((500, 1), 7.0)
+    ]  # a constant column
     r = estimate_mi(x, y, "infonce", steps=5, seed=4, test_fraction=0.2)
     perm = np.random.default_rng(4).permutation(500)  # the split estimate_mi documents
     train = perm[100:]
     st = r.standardization
     np.testing.assert_allclose(st["x_mean"], x[train].mean(0), rtol=1e-12)
     np.testing.assert_allclose(st["x_scale"], x[train].std(0), rtol=1e-12)
-    np.testing.assert_allclose(st["y_scale"], [y[train, 0].std(), 1.0], rtol=1e-12)  # constant column: scale 1
+    np.testing.assert_allclose(
+        st["y_scale"], [y[train, 0].std(), 1.0], rtol=1e-12
+    )  # constant column: scale 1
     assert estimate_mi(x, y, "infonce", steps=5, seed=4, standardize=False).standardization is None
     s = Standardizer.fit(x[train])
     assert np.allclose(s(x[train]).mean(0), 0, atol=1e-12) and np.allclose(s(x[train]).std(0), 1)
@@ -117,7 +126,9 @@ def test_standardizer_constant_columns_and_extreme_scales():
         z = Standardizer.fit(k * r + 2 * k)(k * r + 2 * k)
         np.testing.assert_allclose(z.std(0), 1.0, rtol=1e-12)
         np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-12)
-    np.testing.assert_allclose(Standardizer.fit(1e200 * r)(1e200 * r), Standardizer.fit(r)(r), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        Standardizer.fit(1e200 * r)(1e200 * r), Standardizer.fit(r)(r), rtol=1e-9, atol=1e-12
+    )
 
 
 def test_estimate_mi_with_a_near_constant_column_and_out_of_float32_range():
@@ -126,7 +137,9 @@ def test_estimate_mi_with_a_near_constant_column_and_out_of_float32_range():
     base = estimate_mi(x, y, "infonce", **kw).estimate
     # a constant column is zeros after standardisation, whatever its value (0.1's mean is inexact)
     exact = estimate_mi(np.c_[x, np.full(len(x), 4.0)], y, "infonce", **kw).estimate
-    assert estimate_mi(np.c_[x, np.full(len(x), 0.1)], y, "infonce", **kw).estimate == pytest.approx(exact, abs=1e-6)
+    assert estimate_mi(
+        np.c_[x, np.full(len(x), 0.1)], y, "infonce", **kw
+    ).estimate == pytest.approx(exact, abs=1e-6)
     assert estimate_mi(1e200 * x, y, "infonce", **kw).estimate == pytest.approx(base, abs=1e-3)
     with pytest.raises(ValueError, match=r"x: values up to .* do not fit the float32"):
         estimate_mi(1e200 * x, y, "infonce", standardize=False, **kw)
@@ -166,10 +179,14 @@ def test_student_t_mi_closed_form_against_monte_carlo():
     se = dens.std() / math.sqrt(len(dens))
     assert abs(dens.mean() - student_t_mi(d, rho, nu)) < 4 * se
     # the shared scale alone carries information; the Gaussian limit nu -> inf has none
-    assert student_t_mi(d, 0.0, nu) > 0.1 and student_t_mi(d, 0.0, 1e6) == pytest.approx(0.0, abs=1e-5)
+    assert student_t_mi(d, 0.0, nu) > 0.1 and student_t_mi(d, 0.0, 1e6) == pytest.approx(
+        0.0, abs=1e-5
+    )
 
 
-@pytest.mark.parametrize("case,tol", [("x>0", 0.03), ("x>0, 1% flipped", 0.05), ("argmax of 4", 0.15)])
+@pytest.mark.parametrize(
+    "case,tol", [("x>0", 0.03), ("x>0, 1% flipped", 0.05), ("argmax of 4", 0.15)]
+)
 def test_auto_on_labels_uses_the_classifier_and_respects_h_y(case, tol):
     x, y = sample_label_case(case, 2000, seed=0)
     r = estimate_mi(x, y, steps=800, seed=0)
@@ -212,11 +229,17 @@ def test_discrete_x_is_classified_from_y_and_plugin_bounds():
     x, y = sample_label_case("x>0", 1500, seed=2)
     r = estimate_mi(y, x, steps=300, seed=0)  # the discrete side first
     assert r.method == "classifier" and any("symmetric" in n for n in r.notes)
-    assert r.standardization["x_mean"] is None and len(r.standardization["y_mean"]) == 1  # the caller's names
+    assert (
+        r.standardization["x_mean"] is None and len(r.standardization["y_mean"]) == 1
+    )  # the caller's names
     assert r.bounds[1] == pytest.approx(entropy_from_labels(y))
     # both discrete: plug-in; a deterministic relation sits exactly on the bound, in bounds
     rp = estimate_mi(y, y)
-    assert rp.method == "plugin" and rp.in_bounds and rp.estimate == pytest.approx(rp.bounds[1], abs=1e-12)
+    assert (
+        rp.method == "plugin"
+        and rp.in_bounds
+        and rp.estimate == pytest.approx(rp.bounds[1], abs=1e-12)
+    )
 
 
 def test_declared_discrete_side():
@@ -237,10 +260,14 @@ def test_declared_discrete_side():
 
 def test_huge_learning_rate_stops_with_a_clear_error_or_restarts():
     x, y = _issue_pair()
-    with pytest.raises(NonFiniteLossError, match=r"learning rate 8e\+06 \(lr 1e\+06 x 8 during the burn-in\)"):
+    with pytest.raises(
+        NonFiniteLossError, match=r"learning rate 8e\+06 \(lr 1e\+06 x 8 during the burn-in\)"
+    ):
         estimate_mi(x, y, "mine", steps=200, lr=1e6, seed=0)
     with pytest.warns(UserWarning, match="restarted"):
-        r = estimate_mi(x, y, "mine", steps=200, lr=1e6, seed=0, on_nonfinite="restart", test_fraction=0.25)
+        r = estimate_mi(
+            x, y, "mine", steps=200, lr=1e6, seed=0, on_nonfinite="restart", test_fraction=0.25
+        )
     assert math.isfinite(r.estimate) and r.lr < 1e6 and any("restarted" in n for n in r.notes)
 
 
@@ -258,7 +285,9 @@ def test_fit_stops_before_the_update_on_a_non_finite_loss():
 
 def test_result_never_carries_nan_and_single_batch_stderr_is_none():
     with pytest.raises(ValueError, match="finite"):
-        MIResult(estimate=float("nan"), stderr=None, kind="lower bound", units="nats", method="mine")
+        MIResult(
+            estimate=float("nan"), stderr=None, kind="lower bound", units="nats", method="mine"
+        )
     x, y = _issue_pair(n=300)
     r = estimate_mi(x, y, "infonce", steps=20, seed=0, test_fraction=0.25)  # 75 held out: one batch
     assert r.stderr is None and any("stderr is None" in n for n in r.notes)
@@ -294,7 +323,9 @@ def test_history_and_convergence_flag():
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((4000, 5))
     ys = 0.93 * xs + math.sqrt(1 - 0.93**2) * rng.standard_normal((4000, 5))
-    short = estimate_mi(xs, ys, "mine", steps=60, seed=0, eval_every=5, options={"burn_in_steps": 0})
+    short = estimate_mi(
+        xs, ys, "mine", steps=60, seed=0, eval_every=5, options={"burn_in_steps": 0}
+    )
     assert short.converged is False and any("not converged" in n for n in short.notes)
 
 
@@ -331,7 +362,9 @@ def test_fit_keeps_its_optimiser_between_calls(method):
     def run(splits):
         est = make_estimator(method, 2, 2, seed=0)
         if method == "classifier":
-            b = ((x, (y[:, 0] > 0).long()) for x, y in gaussian_staircase_batches(2, 1.0, 32, seed=0))
+            b = (
+                (x, (y[:, 0] > 0).long()) for x, y in gaussian_staircase_batches(2, 1.0, 32, seed=0)
+            )
         else:
             b = gaussian_staircase_batches(2, 1.0, 32, seed=0)
         trace = np.concatenate([fit(est, b, k, lr=1e-3) for k in splits])
@@ -340,12 +373,16 @@ def test_fit_keeps_its_optimiser_between_calls(method):
     t1, e1 = run([60])
     t2, e2 = run([20, 40])
     np.testing.assert_array_equal(t1, t2)
-    for a, b in zip(e1.state_dict().values(), e2.state_dict().values()):  # (NaN: a buffer not started)
+    for a, b in zip(
+        e1.state_dict().values(), e2.state_dict().values()
+    ):  # (NaN: a buffer not started)
         torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True)
     assert e2.optimizer() is not None and e2.optimizer().state  # the same Adam carried its moments
 
 
-@pytest.mark.parametrize("cls,live", [(MINE, "critic"), (NWJ, "critic"), (CategoricalCLUB, "net"), (ClassifierMI, "net")])
+@pytest.mark.parametrize(
+    "cls,live", [(MINE, "critic"), (NWJ, "critic"), (CategoricalCLUB, "net"), (ClassifierMI, "net")]
+)
 def test_checkpoints_from_before_weight_averaging_load_with_a_message(cls, live):
     torch.manual_seed(0)
     est = cls(2, 2)
@@ -354,7 +391,11 @@ def test_checkpoints_from_before_weight_averaging_load_with_a_message(cls, live)
         b = ((x, (y[:, 0] > 0).long()) for x, y in b)
     fit(est, b, 30)
     # the layout saved before the weight-averaging change: no '<live>_avg.*', no 'n_updates'
-    old = {k: v for k, v in est.state_dict().items() if not k.startswith(live + "_avg.") and k != "n_updates"}
+    old = {
+        k: v
+        for k, v in est.state_dict().items()
+        if not k.startswith(live + "_avg.") and k != "n_updates"
+    }
     fresh = cls(2, 2)
     with pytest.warns(UserWarning, match="predates weight averaging"):
         fresh.load_state_dict(old)
@@ -380,7 +421,13 @@ def test_nwj_reports_a_shrunk_critic_by_default():
     xs, ys = next(gaussian_staircase_batches(2, 1.0, 64, seed=0))
     with torch.no_grad():
         t = est.critic_avg(xs, ys) * 0.95
-        ref = torch.diagonal(t).mean() - torch.exp(torch.logsumexp(t.masked_fill(torch.eye(64, dtype=torch.bool), -math.inf).reshape(-1), 0) - math.log(64 * 63) - 1)
+        ref = torch.diagonal(t).mean() - torch.exp(
+            torch.logsumexp(
+                t.masked_fill(torch.eye(64, dtype=torch.bool), -math.inf).reshape(-1), 0
+            )
+            - math.log(64 * 63)
+            - 1
+        )
     assert float(est.estimate(xs, ys)) == pytest.approx(float(ref), abs=1e-6)
 
 
@@ -395,7 +442,8 @@ def test_nwj_staircase_d5_up_to_i10():
     est = make_estimator("nwj", 5, 5, seed=0)
     levels = (2.0, 4.0, 6.0, 8.0, 10.0)
     batches = itertools.chain.from_iterable(
-        itertools.islice(gaussian_staircase_batches(5, mi, 64, seed=k), 4000) for k, mi in enumerate(levels)
+        itertools.islice(gaussian_staircase_batches(5, mi, 64, seed=k), 4000)
+        for k, mi in enumerate(levels)
     )
     trace = fit(est, batches, 20000, lr=est.default_lr).reshape(5, 4000)
     mse = ((trace - np.array(levels)[:, None]) ** 2).mean(1)

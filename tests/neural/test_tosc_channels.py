@@ -1,4 +1,5 @@
 """Channel conventions: BPSK s = 2z - 1 (unit power), SNR = 1/sigma^2, z_hat = (y + 1)/2."""
+
 import math
 
 import pytest

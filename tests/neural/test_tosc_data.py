@@ -1,4 +1,5 @@
 """Datasets: the built-in digits split and the real STL-10 / CIFAR-10 file formats."""
+
 import os
 import pickle
 
@@ -6,7 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from neural.data import DIGITS_TEST_SIZE, load_cifar10, load_dataset, load_digits_dataset, load_stl10
+from neural.data import (
+    DIGITS_TEST_SIZE,
+    load_cifar10,
+    load_dataset,
+    load_digits_dataset,
+    load_stl10,
+)
 from neural.data.datasets import unpickle_cifar_batch
 
 
@@ -18,7 +25,9 @@ def test_digits_split_is_fixed_and_disjoint():
     assert train.images.shape[1:] == (3, 32, 32) and train.images.dtype == torch.float32
     assert torch.equal(train.images[:, 0], train.images[:, 2])
     perm = np.random.RandomState(0).permutation(1797)
-    assert torch.equal(test.labels, torch.from_numpy(load_digits().target[perm[-DIGITS_TEST_SIZE:]]))
+    assert torch.equal(
+        test.labels, torch.from_numpy(load_digits().target[perm[-DIGITS_TEST_SIZE:]])
+    )
     assert float(train.images.min()) >= 0.0 and float(train.images.max()) <= 1.0
     assert load_digits_dataset("train", 16).images.shape[-2:] == (16, 16)
 
@@ -127,20 +136,31 @@ def test_cifar10_refuses_a_pickle_that_runs_code(tmp_path):
     for proto in (0, 2, pickle.HIGHEST_PROTOCOL):
         with pytest.raises(pickle.UnpicklingError, match="not allowed"):
             unpickle_cifar_batch(pickle.dumps({b"data": _Evil(marker)}, protocol=proto))
-        with pytest.raises(pickle.UnpicklingError, match=r"(builtins|__builtin__)\.eval' is not allowed"):
+        with pytest.raises(
+            pickle.UnpicklingError, match=r"(builtins|__builtin__)\.eval' is not allowed"
+        ):
             unpickle_cifar_batch(pickle.dumps({"data": _Eval()}, protocol=proto))
     assert not marker.exists()
     # What the release holds (dicts, bytes, ints, uint8 arrays) passes ...
-    ok = {b"batch_label": b"b", b"data": np.arange(6, dtype=np.uint8).reshape(2, 3), b"labels": [1, 2]}
+    ok = {
+        b"batch_label": b"b",
+        b"data": np.arange(6, dtype=np.uint8).reshape(2, 3),
+        b"labels": [1, 2],
+    }
     got = unpickle_cifar_batch(pickle.dumps(ok, protocol=4))
-    assert got[b"labels"] == [1, 2] and got[b"data"].dtype == np.uint8 and got[b"data"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert (
+        got[b"labels"] == [1, 2]
+        and got[b"data"].dtype == np.uint8
+        and got[b"data"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    )
     # ... also with NumPy 1's module name numpy.core.multiarray, as in the release (protocol 3: text GLOBALs)
     legacy = pickle.dumps({b"data": np.arange(3, dtype=np.uint8)}, protocol=3)
     legacy = legacy.replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
-    assert b"numpy.core.multiarray" in legacy and unpickle_cifar_batch(legacy)[b"data"].tolist() == [0, 1, 2]
+    assert b"numpy.core.multiarray" in legacy and unpickle_cifar_batch(legacy)[
+        b"data"
+    ].tolist() == [0, 1, 2]
 
 
 class _Eval:
     def __reduce__(self):
         return (eval, ("1 + 1",))
-

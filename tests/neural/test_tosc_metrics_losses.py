@@ -1,4 +1,5 @@
 """Metrics against independent NumPy computations; the loss of eq. (31)."""
+
 import math
 
 import numpy as np
@@ -25,7 +26,9 @@ def _ssim_bruteforce(a: np.ndarray, b: np.ndarray) -> float:
                 ma, mb = (w * pa).sum(), (w * pb).sum()
                 va, vb = (w * (pa - ma) ** 2).sum(), (w * (pb - mb) ** 2).sum()
                 cov = (w * (pa - ma) * (pb - mb)).sum()
-                vals.append(((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma**2 + mb**2 + c1) * (va + vb + c2)))
+                vals.append(
+                    ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma**2 + mb**2 + c1) * (va + vb + c2))
+                )
     return float(np.mean(vals))
 
 
@@ -35,9 +38,16 @@ def test_ssim_matches_bruteforce_reference():
     y = np.clip(x + 0.2 * rng.standard_normal(x.shape), 0, 1)
     y[1] = 0.5 * x[1] + 0.1  # structured distortion
     got = ssim(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)).numpy()
-    ref = [_ssim_bruteforce(x[i].astype(np.float32).astype(np.float64), y[i].astype(np.float32).astype(np.float64)) for i in range(2)]
+    ref = [
+        _ssim_bruteforce(
+            x[i].astype(np.float32).astype(np.float64), y[i].astype(np.float32).astype(np.float64)
+        )
+        for i in range(2)
+    ]
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)  # float64 computation
-    assert float(ssim(torch.tensor(x).float(), torch.tensor(x).float())[0]) == pytest.approx(1.0, abs=1e-6)
+    assert float(ssim(torch.tensor(x).float(), torch.tensor(x).float())[0]) == pytest.approx(
+        1.0, abs=1e-6
+    )
 
 
 def test_ssim_rejects_small_images():
@@ -68,8 +78,12 @@ def test_loss_eq31():
     ce = float(-F.log_softmax(logits, 1)[torch.arange(4), y].mean())
     terms = tosc_loss(x, x_hat, logits, y, beta=0.3)
     assert float(terms.total) == pytest.approx(mse + 0.3 * ce, rel=1e-6)
-    assert float(tosc_loss(x, x_hat, logits, y, 0.0).total) == pytest.approx(mse, rel=1e-6)  # RD baseline
-    assert float(tosc_loss(x, x_hat, logits, y, 2.0, rd_weight=0.0).total) == pytest.approx(2 * ce, rel=1e-6)  # IB
+    assert float(tosc_loss(x, x_hat, logits, y, 0.0).total) == pytest.approx(
+        mse, rel=1e-6
+    )  # RD baseline
+    assert float(tosc_loss(x, x_hat, logits, y, 2.0, rd_weight=0.0).total) == pytest.approx(
+        2 * ce, rel=1e-6
+    )  # IB
 
 
 def test_loss_validation():

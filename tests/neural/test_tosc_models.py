@@ -1,4 +1,5 @@
 """Shapes, layers, rate (bpp) and the ResNet-18 of the TOSC-SR system (Table I, eq. 21)."""
+
 import numpy as np
 import pytest
 import torch
@@ -98,7 +99,10 @@ def test_table_one_widths():
     enc, dec = JSCCEncoder(8), JSCCDecoder(8)
     convs = [m for m in enc.modules() if isinstance(m, torch.nn.Conv2d)]
     assert [(c.out_channels, c.kernel_size, c.stride) for c in (convs[0], convs[3], convs[-1])] == [
-        (128, (8, 8), (4, 4)), (256, (4, 4), (2, 2)), (8, (3, 3), (1, 1))]
+        (128, (8, 8), (4, 4)),
+        (256, (4, 4), (2, 2)),
+        (8, (3, 3), (1, 1)),
+    ]
     dconvs = [m for m in dec.net if isinstance(m, torch.nn.Conv2d)]
     assert [c.out_channels for c in dconvs] == [512, 256, 32, 3]
 

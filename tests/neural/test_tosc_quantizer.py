@@ -1,4 +1,5 @@
 """Binary quantizer: eq. (18) forward, eqs. (19)-(20) backward."""
+
 import pytest
 import torch
 

@@ -1,4 +1,5 @@
 """The metrics every figure rests on, against scikit-image; the metric accumulators."""
+
 import numpy as np
 import pytest
 import torch
@@ -34,8 +35,16 @@ def test_psnr_and_ssim_agree_with_scikit_image(case):
         want_psnr = skm.peak_signal_noise_ratio(a, b, data_range=1.0)
         # Wang et al. (2004) settings, as documented in neural.metrics
         want_ssim = skm.structural_similarity(
-            a, b, data_range=1.0, channel_axis=0, gaussian_weights=True, sigma=SSIM_SIGMA,
-            use_sample_covariance=False, win_size=SSIM_WINDOW, K1=SSIM_K1, K2=SSIM_K2,
+            a,
+            b,
+            data_range=1.0,
+            channel_axis=0,
+            gaussian_weights=True,
+            sigma=SSIM_SIGMA,
+            use_sample_covariance=False,
+            win_size=SSIM_WINDOW,
+            K1=SSIM_K1,
+            K2=SSIM_K2,
         )
         assert abs(float(got_psnr[i]) - want_psnr) <= 1e-6, (i, got_psnr[i], want_psnr)
         assert abs(float(got_ssim[i]) - want_ssim) <= 1e-6, (i, got_ssim[i], want_ssim)

@@ -1,4 +1,5 @@
 """load_run round trip, the SPICS baseline, classifier_from / codec_from, safe loading of weights."""
+
 import hashlib
 import os
 
@@ -15,12 +16,19 @@ from neural.training import derive_seed, evaluate_system, train
 def tiny(out=None, **extra):
     """All stages in a few seconds on one core: 16x16 digits, 512 training images."""
     overrides = {
-        "image_size": 16, "max_train_images": 512, "latent_channels": 4, "codec_width": 0.0625,
-        "classifier_width": 0.0625, "snr_db": 10.0, "betas": [0.0, 1.0],
+        "image_size": 16,
+        "max_train_images": 512,
+        "latent_channels": 4,
+        "codec_width": 0.0625,
+        "classifier_width": 0.0625,
+        "snr_db": 10.0,
+        "betas": [0.0, 1.0],
         "classifier": {"epochs": 2, "batch_size": 64, "lr": 3e-3, "lr_final": None},
         "codec": {"epochs": 2, "batch_size": 64, "lr": 3e-3, "lr_final": 1e-3},
         "tosc": {"epochs": 2, "batch_size": 64, "lr": 1e-3},
-        "progress": False, "num_threads": 1, "out": None if out is None else str(out),
+        "progress": False,
+        "num_threads": 1,
+        "out": None if out is None else str(out),
     }
     overrides.update(extra)
     return make_config("quick", overrides=overrides)
@@ -55,12 +63,19 @@ def test_load_run_round_trip(base_run, test_set):
     x = test_set.batch(torch.arange(16), "cpu")[0]
     for beta in (None, 0.0, 1.0):
         a, b = _outputs(result.system(beta), x, 3.0, 7), _outputs(run.system(beta), x, 3.0, 7)
-        assert torch.equal(a.reconstruction, b.reconstruction) and torch.equal(a.logits, b.logits), beta
+        assert torch.equal(a.reconstruction, b.reconstruction) and torch.equal(
+            a.logits, b.logits
+        ), beta
         assert torch.equal(b.logits, run.classifier(b.reconstruction))  # cascade: classifier(x_hat)
     # evaluate_system reproduces the run's own test numbers (same noise seed)
     cfg = run.config
-    got = evaluate_system(run.system(1.0), test_set, snr_db=cfg.snr_db, batch_size=cfg.eval_batch_size,
-                          seed=derive_seed(cfg.seed, 3))
+    got = evaluate_system(
+        run.system(1.0),
+        test_set,
+        snr_db=cfg.snr_db,
+        batch_size=cfg.eval_batch_size,
+        seed=derive_seed(cfg.seed, 3),
+    )
     want = result.results["runs"][1]
     for k in ("accuracy", "psnr", "ssim", "mse", "ce"):
         assert got[k] == pytest.approx(want[f"test_{k}"], rel=1e-12, abs=1e-12), k
@@ -87,7 +102,11 @@ def test_load_run_refuses_a_garbage_config_json(tmp_path):
 
 def test_checkpoint_loads_with_weights_only(base_run):
     state = torch.load(base_run[0] / "checkpoint.pt", weights_only=True)
-    assert state["format"] == 2 and state["stage"] == 3 and isinstance(state["rng"]["numpy"]["key"], torch.Tensor)
+    assert (
+        state["format"] == 2
+        and state["stage"] == 3
+        and isinstance(state["rng"]["numpy"]["key"], torch.Tensor)
+    )
 
 
 def test_classifier_from_and_codec_from_reproduce_the_full_run(base_run, tmp_path):
@@ -101,11 +120,20 @@ def test_classifier_from_and_codec_from_reproduce_the_full_run(base_run, tmp_pat
     assert src["sha256"] == hashlib.sha256((out / "classifier.pt").read_bytes()).hexdigest()
     assert src["test_accuracy"] == full.results["classifier"]["test_accuracy"]
     assert (tmp_path / "b" / "classifier.pt").read_bytes() == (out / "classifier.pt").read_bytes()
-    both = train(tiny(tmp_path / "c", classifier_from=str(out / "classifier.pt"),
-                      codec_from=str(out / "codec_pretrained.pt")))
-    assert [m["stage"] for m in both.metrics] == ["tosc"] * 4 and both.results["runs"] == full.results["runs"]
+    both = train(
+        tiny(
+            tmp_path / "c",
+            classifier_from=str(out / "classifier.pt"),
+            codec_from=str(out / "codec_pretrained.pt"),
+        )
+    )
+    assert [m["stage"] for m in both.metrics] == ["tosc"] * 4 and both.results[
+        "runs"
+    ] == full.results["runs"]
     keep = ("test_accuracy", "test_psnr", "test_ssim", "test_mse", "test_ce")
-    assert {k: both.results["codec_pretrained"][k] for k in keep} == full.results["codec_pretrained"]
+    assert {k: both.results["codec_pretrained"][k] for k in keep} == full.results[
+        "codec_pretrained"
+    ]
     assert load_run(tmp_path / "c").betas == (0.0, 1.0)
 
 
@@ -121,21 +149,36 @@ def test_reused_weights_are_checked_against_the_config(base_run):
 
 def test_spics_trains_and_its_head_predicts(base_run, tmp_path, test_set):
     out = base_run[0]
-    cfg = tiny(tmp_path / "s", objective="spics", betas=[1.0], classifier_from=str(out), max_train_images=1437,
-               codec_width=0.125, codec={"epochs": 1}, tosc={"epochs": 5, "batch_size": 32, "lr": 3e-3}, head_lr=1e-2)
+    cfg = tiny(
+        tmp_path / "s",
+        objective="spics",
+        betas=[1.0],
+        classifier_from=str(out),
+        max_train_images=1437,
+        codec_width=0.125,
+        codec={"epochs": 1},
+        tosc={"epochs": 5, "batch_size": 32, "lr": 3e-3},
+        head_lr=1e-2,
+    )
     result = train(cfg)
     system = result.system(1.0)
     assert isinstance(system, SPICS) and system.head is result.heads["beta=1"]
     accs = [m.get("train_accuracy") for m in result.metrics]
-    assert [m["stage"] for m in result.metrics] == ["codec"] + ["spics"] * 5 and accs[-1] > accs[1] + 0.2
+    assert [m["stage"] for m in result.metrics] == ["codec"] + ["spics"] * 5 and accs[-1] > accs[
+        1
+    ] + 0.2
     res = result.results["runs"][0]
-    assert res["test_accuracy"] > 0.35  # chance is 0.1 (0.51 measured): the head on 16 received bits classifies
+    assert (
+        res["test_accuracy"] > 0.35
+    )  # chance is 0.1 (0.51 measured): the head on 16 received bits classifies
     x = test_set.batch(torch.arange(16), "cpu")[0]
     o = _outputs(system, x, 10.0, 3)
     gen = torch.Generator().manual_seed(3)
     with torch.no_grad():
         z_hat = system.codec.channel(system.codec.bits(x), 10.0, gen)
-        assert torch.equal(o.logits, system.head(z_hat)) and torch.equal(o.reconstruction, system.codec.decoder(z_hat))
+        assert torch.equal(o.logits, system.head(z_hat)) and torch.equal(
+            o.reconstruction, system.codec.decoder(z_hat)
+        )
     run = load_run(tmp_path / "s")
     assert run.betas == (1.0,) and sorted(os.listdir(tmp_path / "s")).count("head_beta=1.pt") == 1
     b = _outputs(run.system(1.0), x, 10.0, 3)
