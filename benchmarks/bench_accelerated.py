@@ -159,7 +159,7 @@ def main() -> None:
         for label, fn in [
             (
                 "one-by-one, accelerated",
-                lambda: [rate_distortion(p, d, lam=l, tol=1.0, gap_tol=a.gap) for l in lams],
+                lambda: [rate_distortion(p, d, lam=lam, tol=1.0, gap_tol=a.gap) for lam in lams],
             ),
             (
                 "batched (Numba warm-up, then accelerated)",
@@ -173,9 +173,9 @@ def main() -> None:
                 "one-by-one, plain, 200 steps each",
                 lambda: [
                     rate_distortion(
-                        p, d, lam=l, tol=1.0, gap_tol=a.gap, accelerate=False, max_iter=200
+                        p, d, lam=lam, tol=1.0, gap_tol=a.gap, accelerate=False, max_iter=200
                     )
-                    for l in lams
+                    for lam in lams
                 ],
             ),
             (

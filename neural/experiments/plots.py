@@ -86,7 +86,7 @@ def curve_figure(
                     color=line.get_color(),
                     alpha=0.2,
                 )
-    for ax, (metric, ylabel) in zip(axes, PANELS):
+    for ax, (_metric, ylabel) in zip(axes, PANELS):
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)

@@ -72,7 +72,10 @@ def test_gaussian_equals_entropy_difference(snr_db):
 
     def h(var):
         s = math.sqrt(var)
-        f = lambda y: -norm.pdf(y, scale=s) * norm.logpdf(y, scale=s) / math.log(2)
+
+        def f(y):
+            return -norm.pdf(y, scale=s) * norm.logpdf(y, scale=s) / math.log(2)
+
         return integrate.quad(f, -40 * s, 40 * s, epsabs=1e-13, limit=200)[0]
 
     assert gaussian_capacity(snr_db) == pytest.approx(h(1 + sigma2) - h(sigma2), abs=1e-9)

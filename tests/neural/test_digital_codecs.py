@@ -42,7 +42,10 @@ def test_jpeg_payload_of_hand_built_file():
 
 def test_jpeg2000_payload_of_hand_built_codestream():
     siz = _seg(0x51, b"\x00" * 39)
-    sot = lambda psot: b"\xff\x90\x00\x0a\x00\x00" + psot.to_bytes(4, "big") + b"\x00\x01"
+
+    def sot(psot):
+        return b"\xff\x90\x00\x0a\x00\x00" + psot.to_bytes(4, "big") + b"\x00\x01"
+
     body1, body2 = b"\xaa" * 11, b"\xbb" * 5
     tp1 = sot(12 + 2 + len(body1)) + b"\xff\x93" + body1
     tp2 = (

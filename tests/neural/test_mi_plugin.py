@@ -95,7 +95,7 @@ def test_interval_coverage_over_seeds(alpha, n):
 def test_independence_interval_covers_zero_and_mm_removes_bias():
     rng = np.random.default_rng(3)
     raw, mm, cover = [], [], 0
-    for seed in range(200):
+    for _ in range(200):
         x, y = rng.integers(0, 8, 2000), rng.integers(0, 8, 2000)
         r = plugin_mi(x, y)
         raw.append(plugin_mi(x, y, correction="none").estimate)
