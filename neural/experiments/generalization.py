@@ -709,7 +709,7 @@ def generalization_figure(
     )
     groups = _groups(rows)
     first_snr = rows[0]["snr_db"]
-    fig = _figure(13, 3.9)
+    fig = _figure(13, 4.6)
     axes = fig.subplots(1, 3)
     curve = sorted(
         (b, members)
@@ -717,46 +717,48 @@ def generalization_figure(
         if m in ("rd", "tosc") and s == first_snr
     )
     betas = np.array([b for b, _ in curve])
+    others = [
+        (m, header, members)
+        for (m, header, _, s), members in groups.items()
+        if m not in ("rd", "tosc") and s == first_snr
+    ]
+    positive = sorted(b for b in betas if b > 0)
     for ax, (metric, ylabel) in zip(axes, panels):
         if len(curve):
             stats = np.array(
                 [mean_interval([r[metric] for r in members])[:2] for _, members in curve]
             )
-            (line,) = ax.plot(betas, stats[:, 0], "-o", ms=3, label="TOSC-SR (β = 0: RD baseline)")
+            ax.plot(
+                betas, stats[:, 0], "-o", ms=3, color="C0", label="TOSC-SR (β = 0: RD baseline)"
+            )
             band = np.isfinite(stats[:, 1])
             if band.any():
-                ax.fill_between(
-                    betas[band],
-                    (stats[:, 0] - stats[:, 1])[band],
-                    (stats[:, 0] + stats[:, 1])[band],
-                    color=line.get_color(),
-                    alpha=0.2,
-                )
-        for (m, header, _, s), members in groups.items():
-            if m in ("rd", "tosc") or s != first_snr:
-                continue
+                lo, hi = (stats[:, 0] - stats[:, 1])[band], (stats[:, 0] + stats[:, 1])[band]
+                ax.fill_between(betas[band], lo, hi, color="C0", alpha=0.2)
+        for i, (m, header, members) in enumerate(others, start=1):
             mean, half, _ = mean_interval([r[metric] for r in members])
             if math.isnan(mean):
                 continue
             label = LABELS.get(m, m) + (f" ({header})" if header else "")
             style = {"full": "--", "payload": ":"}.get(header, "-.")
-            line = ax.axhline(mean, ls=style, lw=1, label=label)
+            ax.axhline(mean, ls=style, lw=1.2, color=f"C{i}", label=label)
             if math.isfinite(half):
-                ax.axhspan(mean - half, mean + half, color=line.get_color(), alpha=0.12)
+                ax.axhspan(mean - half, mean + half, color=f"C{i}", alpha=0.12)
         if metric != "accuracy" and reference:
             clean = [v["clean"][metric] for v in reference.values() if "clean" in v]
             if clean:
                 ax.axhline(
                     float(np.mean(clean)), color="grey", lw=0.8, label="detector on clean images"
                 )
-        positive = sorted(b for b in betas if b > 0)
         ax.set_xscale("symlog", linthresh=positive[0] if positive else 1.0)
+        ax.set_xlim(0, (positive[-1] * 1.5) if positive else 1.0)
         ax.set_xlabel("β (trade-off factor of eq. 31)")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=6)
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     fig.savefig(path, dpi=110)
     return path
 
