@@ -59,6 +59,7 @@ from neural.experiments.keys import jsonable, parse_float
 from neural.experiments.plan import ExperimentSpec, build_jobs, make_spec
 from neural.experiments.results import mean_interval, normalise_row, provenance, write_results
 from neural.experiments.runner import EXECUTORS, make_executor, run_jobs
+from neural.training.result import beta_label
 
 GEN_METHODS = ("rd", "tosc", "ib", "spics", "jpeg", "jpeg2000")
 EXTRA_FIELDS = ("map", "map50", "det_psnr", "det_failure_rate", "det_images")
@@ -418,7 +419,7 @@ def _detect_jobs(
             if s["method"] == "tosc" and s["beta"] == 0 and not s["classifier_run"]:
                 src = {"kind": "train", "run_id": job.run_id, "codec": "pretrained"}
                 out.append((detect_job(src, det, dkey, s["seed"], snrs), job, "pretrained"))
-            src = {"kind": "train", "run_id": job.run_id, "codec": f"beta={s['beta']:g}"}
+            src = {"kind": "train", "run_id": job.run_id, "codec": beta_label(s["beta"])}
         else:
             method = s["method"]
             src = {k: s[k] for k in ("method", "bpp", "header", "capacity", "on_failure")}
@@ -470,6 +471,8 @@ def run_generalization(
     )
     plan = build_jobs(spec.base, data_dir)
     detectors = {seed: detector_job(spec.detection, seed) for seed in range(spec.base.seeds)}
+    os.makedirs(runtime.out, exist_ok=True)
+    reused = sum(load_job_record(runtime.out, j) is not None for j in detectors.values())
     prov = provenance()
     t0 = time.perf_counter()
     timing: dict[str, float] = {}
@@ -490,6 +493,7 @@ def run_generalization(
         det_records = {seed: f.result() for seed, f in det_futures.items()}
         timing["trainings_s"] = time.perf_counter() - t0
         pairs = _detect_jobs(spec, plan, detectors)
+        reused += sum(load_job_record(runtime.out, j) is not None for j, _, _ in pairs)
         futures: dict[Future, int] = {
             executor.submit(execute_generalization_job, j.spec, runtime.as_dict()): i
             for i, (j, _, _) in enumerate(pairs)
@@ -535,7 +539,8 @@ def run_generalization(
         for rec in sweep.records
         if "classifier_accuracy" in rec
     }
-    ran = len(sweep.ran)
+    n_gen = len(det_records) + len(det_results)
+    ran, skipped = len(sweep.ran) + n_gen - reused, len(sweep.skipped) + reused
     prov.update(
         command=command,
         experiment=spec.as_dict(),
@@ -548,9 +553,9 @@ def run_generalization(
         runs_dir=runtime.out,
         elapsed_s=elapsed,
         **timing,
-        jobs_total=len(sweep.records) + len(det_records) + len(det_results),
+        jobs_total=len(sweep.records) + n_gen,
         jobs_ran=ran,
-        jobs_skipped=len(sweep.skipped),
+        jobs_skipped=skipped,
         classifier_accuracy=clean_acc,
         reference_map=reference,
         shape=paper_shape(rows),
@@ -570,7 +575,7 @@ def run_generalization(
     table = generalization_table(rows) + "\n\n" + shape_sentence(prov["shape"])
     if progress:
         print(table, file=sys.stderr)
-    return ExperimentResult(rows, prov, files, ran, len(sweep.skipped), table)
+    return ExperimentResult(rows, prov, files, ran, skipped, table)
 
 
 def _title(spec: GeneralizationSpec) -> str:
@@ -870,7 +875,7 @@ def command(args: argparse.Namespace, argv: list[str], parser: argparse.Argument
         command=report_command(argv),
     )
     print(
-        f"{len(result.rows)} rows ({result.jobs_ran} trainings run, {result.jobs_skipped} reused) in "
+        f"{len(result.rows)} rows ({result.jobs_ran} jobs run, {result.jobs_skipped} reused) in "
         f"{os.path.abspath(args.out)}: " + ", ".join(os.path.basename(f) for f in result.files)
     )
     print(shape_sentence(result.provenance["shape"]))
