@@ -132,7 +132,8 @@ def make_digit_canvases(
         split: ``"train"`` or ``"test"``: which split of the digits the glyphs come from.
         n: number of canvases (>= 1).
         size: canvas side in pixels (a multiple of 8, >= 16, so the JSCC codec runs on it).
-        digits: (min, max) digits per canvas, drawn uniformly.
+        digits: (min, max) digits per canvas, drawn uniformly (a canvas whose digits do not
+            fit without overlapping boxes is drawn again, count included).
         scale: (min, max) side of a resized digit as a fraction of ``size``.
         seed: the canvases are a function of ``(split, n, size, digits, scale, seed)``.
     """
