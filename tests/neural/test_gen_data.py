@@ -155,3 +155,35 @@ def test_voc_reader_errors_name_the_problem(tmp_path):
     os.remove(os.path.join(voc, "JPEGImages", "000001.jpg"))
     with pytest.raises(FileNotFoundError, match="000001.jpg is missing"):
         load_voc2007(tmp_path, "test", 16)
+
+
+@pytest.mark.slow
+def test_paper_preset_generalization_on_tiny_stl10_and_voc_files(tmp_path):
+    """The paper preset end to end on generated files: STL-10 for the codecs, VOC 2007 for
+    the detector (20 classes, uint8 images, a difficult object)."""
+    from neural.experiments import load_results
+    from neural.experiments.cli import main
+
+    rng = np.random.default_rng(0)
+    stl = tmp_path / "stl10_binary"
+    stl.mkdir()
+    for split, n in (("train", 32), ("test", 4)):
+        rng.integers(0, 256, (n, 3, 96, 96), dtype=np.uint8).tofile(stl / f"{split}_X.bin")
+        rng.integers(1, 11, n).astype(np.uint8).tofile(stl / f"{split}_y.bin")
+    objs = [[("cat", False, (10, 10, 60, 70)), ("dog", True, (70, 5, 120, 90))]] * 3
+    _write_voc(tmp_path, ["a", "b", "c"], objs, [(128, 96)] * 3, "trainval")
+    _write_voc(tmp_path, ["d", "e"], objs[:2], [(128, 96)] * 2, "test")
+    argv = ["generalization", "--preset", "paper", "--data-dir", str(tmp_path)]
+    argv += ["--out", str(tmp_path / "out"), "--methods", "rd", "jpeg", "--headers", "payload"]
+    argv += ["--executor", "inline", "--no-progress", "--override", "max_train_images=32"]
+    argv += [
+        a
+        for st in ("classifier", "codec", "tosc")
+        for a in ("--override", f"{st}.epochs=1", "--override", f"{st}.batch_size=16")
+    ]
+    argv += ["--detection", "epochs=1", "--detection", "width=4"]
+    assert main(argv) == 0
+    res = load_results(str(tmp_path / "out"))
+    assert [r["method"] for r in res["rows"]] == ["rd", "jpeg"]
+    assert all(r["det_images"] == 2 and 0 <= r["map50"] <= 1 for r in res["rows"])
+    assert res["provenance"]["experiment"]["detection"]["dataset"] == "voc2007"
