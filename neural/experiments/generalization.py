@@ -679,7 +679,7 @@ def shape_sentence(shape: dict[str, Any]) -> str:
         return f"Paper's shape not checked: {shape.get('reason')}."
     ib = "no IB row" if shape["ib"] is None else f"IB baseline {shape['ib']:.3f}"
     if shape["paper_shape"]:
-        verdict = "up at a moderate β and down at the IB end, as in the paper"
+        verdict = "seed means ordered as in the paper (up at a moderate β, down at the IB end)"
     else:
         parts = [
             "above RD" if shape["up"] else "not above RD",
@@ -688,12 +688,16 @@ def shape_sentence(shape: dict[str, Any]) -> str:
         if shape["down_at_ib"] is not None:
             parts.append("IB below it" if shape["down_at_ib"] else "IB not below it")
         verdict = "not the paper's shape (best TOSC-SR " + ", ".join(parts) + ")"
-    sep = (
-        "one seed: no interval, differences are not established"
-        if shape["separated_up"] is None
-        else f"95 % intervals over {shape['seeds']} seeds separated: best TOSC-SR above RD "
-        f"{shape['separated_up']}, above IB {shape['separated_down']}"
-    )
+    if shape["separated_up"] is None:
+        sep = "one seed: no interval, so the differences are not established"
+    elif shape["separated_up"] and shape["separated_down"] is not False:
+        sep = f"the 95 % intervals over {shape['seeds']} seeds are separated"
+    else:
+        sep = (
+            f"but the differences lie within the 95 % intervals over {shape['seeds']} seeds "
+            f"(separated: best TOSC-SR above RD {shape['separated_up']}, above IB "
+            f"{shape['separated_down']}), so the shape is not established"
+        )
     return (
         f"Paper's shape (mAP@0.5, seed means): RD baseline {shape['rd']:.3f}, best TOSC-SR "
         f"{shape['best_tosc']:.3f} at β = {shape['best_tosc_beta']:g}, {ib}: {verdict}; {sep}."
