@@ -1,4 +1,5 @@
-"""Command line: ``python -m neural.experiments {bpp,snr,beta,visual,report} ...`` (``--help`` on each)."""
+"""Command line: ``python -m neural.experiments {bpp,snr,beta,visual,generalization,report} ...``
+(``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -113,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="The paper's comparison experiments (TOSC-SR against RD, IB, SPICS, JPEG and JPEG 2000). "
         "Each writes OUT/results.json, OUT/results.csv and a PNG figure; see docs/experiments.md.",
     )
-    sub = p.add_subparsers(dest="command", required=True, metavar="{bpp,snr,beta,visual,report}")
+    sub = p.add_subparsers(
+        dest="command", required=True, metavar="{bpp,snr,beta,visual,generalization,report}"
+    )
     for name in EXPERIMENTS:
         s = sub.add_parser(
             name, help=f"{FIGURES[name]}: {DESCRIPTIONS[name]}", description=DESCRIPTIONS[name]
@@ -150,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--beta", type=float, nargs="+", help="the beta grid of TOSC-SR")
         if name == "visual":
             s.add_argument("--images", type=int, help="how many test images to show (default 8)")
+    from neural.experiments.generalization import add_arguments as generalization_arguments
+
+    g = sub.add_parser(
+        "generalization",
+        help="Algorithm 5: classification codecs, frozen, judged by a detector (mAP against beta)",
+        description="Algorithm 5: accuracy on digits and detection mAP of the same codecs over beta.",
+    )
+    generalization_arguments(g)
     r = sub.add_parser(
         "report",
         help="write docs/results.md from runs' results.json",
@@ -229,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "generalization":
+        from neural.experiments.generalization import command
+
+        return command(args, argv, parser)
     if args.command == "report":
         try:
             write_report(

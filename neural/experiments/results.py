@@ -71,13 +71,15 @@ SETTING_FIELDS = (
 UNITS = {"accuracy": "", "psnr": " (dB)", "ssim": "", "mse": "", "failure_rate": ""}
 
 
-def normalise_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A row with every :data:`ROW_FIELDS` key: text fields as str, the rest as float (NaN if missing)."""
-    extra = set(row) - set(ROW_FIELDS)
+def normalise_row(row: dict[str, Any], extra_fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A row with every :data:`ROW_FIELDS` key (and the numeric ``extra_fields`` an experiment
+    adds, e.g. ``map``): text fields as str, the rest as float (NaN if missing)."""
+    fields = ROW_FIELDS + tuple(extra_fields)
+    extra = set(row) - set(fields)
     if extra:
-        raise ValueError(f"unknown row field(s) {sorted(extra)}; fields are {ROW_FIELDS}")
+        raise ValueError(f"unknown row field(s) {sorted(extra)}; fields are {fields}")
     out: dict[str, Any] = {}
-    for name in ROW_FIELDS:
+    for name in fields:
         v = row.get(name)
         out[name] = ("" if v is None else str(v)) if name in TEXT_FIELDS else parse_float(v)
     for name in ("accuracy", "ssim", "mse", "failure_rate", "confidence"):
@@ -135,12 +137,22 @@ def summarise(rows: list[dict[str, Any]], level: float = 0.95) -> list[dict[str,
 
 # ----------------------------------------------------------------------------- files
 def write_results(
-    out: str, rows: list[dict[str, Any]], provenance: dict[str, Any]
+    out: str,
+    rows: list[dict[str, Any]],
+    provenance: dict[str, Any],
+    extra_fields: tuple[str, ...] = (),
 ) -> tuple[str, str]:
-    """Write ``results.json`` and ``results.csv`` into ``out`` atomically; return their paths."""
+    """Write ``results.json`` and ``results.csv`` into ``out`` atomically; return their paths.
+
+    ``extra_fields``: numeric columns after :data:`ROW_FIELDS` (recorded in the provenance as
+    ``extra_fields`` so that :func:`load_results` reads them back)."""
     from neural.training.files import atomic_write_text
 
-    rows = [normalise_row(r) for r in rows]
+    extra_fields = tuple(extra_fields)
+    fields = ROW_FIELDS + extra_fields
+    rows = [normalise_row(r, extra_fields) for r in rows]
+    if extra_fields:
+        provenance = {**provenance, "extra_fields": list(extra_fields)}
     os.makedirs(out, exist_ok=True)
     jpath, cpath = os.path.join(out, "results.json"), os.path.join(out, "results.csv")
     doc = {
@@ -153,9 +165,9 @@ def write_results(
     atomic_write_text(json.dumps(jsonable(doc), indent=1, allow_nan=False) + "\n", jpath)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(ROW_FIELDS)
+    writer.writerow(fields)
     for r in rows:
-        writer.writerow([_csv_cell(r[f]) for f in ROW_FIELDS])
+        writer.writerow([_csv_cell(r[f]) for f in fields])
     atomic_write_text(buf.getvalue(), cpath)
     return jpath, cpath
 
@@ -188,8 +200,9 @@ def load_results(path: str) -> dict[str, Any]:
         raise ValueError(
             f"{path} is not an experiment results file (needs 'rows' and 'provenance')"
         )
+    extra = tuple(doc["provenance"].get("extra_fields", ()))
     return {
-        "rows": [normalise_row(r) for r in doc["rows"]],
+        "rows": [normalise_row(r, extra) for r in doc["rows"]],
         "provenance": doc["provenance"],
         "path": path,
     }
