@@ -538,8 +538,6 @@ def _encoder_from_marginals(
         enc,
         np.empty(n),
         np.empty(n),
-        np.empty(n),
-        np.zeros(n, dtype=np.bool_),
     )
     return enc
 
@@ -642,8 +640,6 @@ def _iterate(
     enc_new = np.empty_like(enc)
     log_mu = np.empty(n)
     row_resid = np.empty(n)
-    row_max = np.empty(n)
-    row_fallback = np.zeros(n, dtype=np.bool_)
     log_c = np.zeros(k)
     q_prev = q
     converged = False
@@ -655,9 +651,7 @@ def _iterate(
         log_q = _log(q)
         if use_ib:  # d_IB through p_k(y|x̂) (eq. 17, step 1), computed into enc_new
             _log_likelihood(pyx, r, out=enc_new)
-        kernels.encoder_step(
-            log_q, dl, enc_new, coef, h_x, enc, enc_new, log_mu, row_resid, row_max, row_fallback
-        )
+        kernels.encoder_step(log_q, dl, enc_new, coef, h_x, enc, enc_new, log_mu, row_resid)
         if use_ib:
             q_new, r = _marginals(joint_xy, enc_new, r)  # eq. (17) steps 2 and 3
         else:

@@ -205,9 +205,7 @@ def test_batch_encoder_row_matches_encoder_step(case):
     old = rng.dirichlet(np.ones(k))[None]
     ref = np.empty((1, k))
     log_mu, resid = np.empty(1), np.empty(1)
-    kernels.encoder_step(
-        log_q, dl, cen, coef, h_x, old, ref, log_mu, resid, np.empty(1), np.zeros(1, dtype=np.bool_)
-    )
+    kernels.encoder_step(log_q, dl, cen, coef, h_x, old, ref, log_mu, resid)
     enc_row, q_new = old[0].copy(), np.full(k, 0.25)
     lm, rr = kernels.batch_encoder_row(
         log_q,
