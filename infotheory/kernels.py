@@ -147,7 +147,8 @@ def _row_normalise(row, scale, old_row, new_row):
         e = row[j] * inv
         row[j] = e
         scale[j] = abs(e - old_row[j])
-    new_row[:] = row
+    for j in range(k):  # a loop: Numba's slice assignment costs 5x (overlap check, temporary)
+        new_row[j] = row[j]
     return math.log(s), row_max(scale)
 
 
