@@ -30,7 +30,7 @@ _LN2_LO = 1.90821492927058770002e-10
 
 
 @njit(cache=True, nogil=True, fastmath={"nsz", "contract"})
-def batch_exp_row(row, shift, scale):
+def batch_exp_row(row: np.ndarray, shift: float, scale: np.ndarray) -> None:
     """First half of ``exp`` for step 1 of eq. (17), in a loop that LLVM vectorises
     (Numba's ``math.exp`` is a scalar libm call, about 10× slower than NumPy's SIMD one).
 
@@ -65,7 +65,7 @@ def batch_exp_row(row, shift, scale):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _batch_max(a):
+def _batch_max(a: np.ndarray) -> float:
     """``max(a)`` with eight accumulators (LLVM does not vectorise a float max reduction
     here; eight independent chains at least hide the latency)."""
     k = a.shape[0]
@@ -87,7 +87,18 @@ def _batch_max(a):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def batch_encoder_row(log_q, dl_row, cen_row, coef, h_x, enc_row, p_x, q_new, row, scale):
+def batch_encoder_row(
+    log_q: np.ndarray,
+    dl_row: np.ndarray,
+    cen_row: np.ndarray,
+    coef: float,
+    h_x: float,
+    enc_row: np.ndarray,
+    p_x: float,
+    q_new: np.ndarray,
+    row: np.ndarray,
+    scale: np.ndarray,
+) -> tuple[float, float]:
     """One row of step 1 of eq. (17), fused, in place: ``enc_row`` becomes the new
     ``p(x̂|x)`` from the logits ``log p_k(x̂) - d_RD/λ + (β/λ)·Σ_y p(y|x) log p_k(y|x̂)``
     (``cen_row``, read only when ``coef > 0``), and ``q_new += p(x)·enc_row`` (eq. 17
@@ -131,7 +142,18 @@ def batch_encoder_row(log_q, dl_row, cen_row, coef, h_x, enc_row, p_x, q_new, ro
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def step(p_x, p_y_given_x, h_x, dl, coef, enc, q, q_new, r, log_mu):
+def step(
+    p_x: np.ndarray,
+    p_y_given_x: np.ndarray,
+    h_x: np.ndarray,
+    dl: np.ndarray,
+    coef: float,
+    enc: np.ndarray,
+    q: np.ndarray,
+    q_new: np.ndarray,
+    r: np.ndarray,
+    log_mu: np.ndarray,
+) -> float:
     """One eq. (17) step of one problem, in place: ``enc`` (n×k) from the encoder the
     marginals ``q = q_k`` and, when ``coef = β/λ > 0``, ``r = r_k`` (k×m) came from, to
     ``p_k(x̂|x)``; ``q_new = q_{k+1}``, ``r`` becomes ``r_{k+1}`` (rows of symbols out of
@@ -186,7 +208,9 @@ def step(p_x, p_y_given_x, h_x, dl, coef, enc, q, q_new, r, log_mu):
 
 
 @njit(cache=True, nogil=True)
-def certify(p_x, dl, log_mu, q, log_c):
+def certify(
+    p_x: np.ndarray, dl: np.ndarray, log_mu: np.ndarray, q: np.ndarray, log_c: np.ndarray
+) -> None:
     """Blahut's ``log c`` of the symbols out of use in ``q`` (explicit column sums)."""
     n_dead = 0
     for j in range(q.shape[0]):
@@ -200,7 +224,19 @@ def certify(p_x, dl, log_mu, q, log_c):
 
 
 @njit(cache=True, nogil=True)
-def run(p_x, p_y_given_x, h_x, dl, coef, enc, q, r, tol, gap_tol, max_steps):
+def run(
+    p_x: np.ndarray,
+    p_y_given_x: np.ndarray,
+    h_x: np.ndarray,
+    dl: np.ndarray,
+    coef: float,
+    enc: np.ndarray,
+    q: np.ndarray,
+    r: np.ndarray,
+    tol: float,
+    gap_tol: float,
+    max_steps: int,
+) -> tuple[int, bool, float]:
     """Plain eq. (17) on one problem of a batch until its own stopping rules hold
     (:mod:`infotheory.core`: residual ``≤ tol``; at ``β = 0`` Blahut's certificate
     ``≤ gap_tol`` nats, symbols out of use re-checked and revived) or ``max_steps``

@@ -8,7 +8,7 @@ and its answer is the one-by-one answer.
 
 Backends:
 
-* ``device=None`` (default): Numba. Phase 1: :func:`infotheory.kernels.batch_plain_run`
+* ``device=None`` (default): Numba. Phase 1: :func:`infotheory.backend_batch.run`
   runs all plain steps of one problem in one call (the stopping rules included, no
   Python per step), each row of step 1 fused (logits, a vectorised ``exp``,
   normalisation, steps 2–3) so that the row stays in L1 and the problem in L2;

@@ -13,7 +13,9 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _cluster_term(q, joint_row, coef, shift, sign):
+def _cluster_term(
+    q: float, joint_row: np.ndarray, coef: float, shift: np.ndarray, sign: float
+) -> float:
     """``-(1 - coef)·q'·log q' - coef·Σ_y J'_y log J'_y`` of one cluster whose mass and
     row of ``p(x̂, y)`` are ``q + sign·shift[0]`` and ``joint_row + sign·shift[1:]``:
     the part of ``F`` (nats) that a deterministic encoder puts on one reproduction
@@ -30,7 +32,14 @@ def _cluster_term(q, joint_row, coef, shift, sign):
 
 
 @njit(cache=True, nogil=True)
-def hard_objective(p_x, p_y_given_x, dl, coef, assign, k):
+def hard_objective(
+    p_x: np.ndarray,
+    p_y_given_x: np.ndarray,
+    dl: np.ndarray,
+    coef: float,
+    assign: np.ndarray,
+    k: int,
+) -> float:
     """``F`` (nats, up to the constant ``-coef·H(Y|X)``) of the deterministic encoder
     ``x ↦ assign[x]``: ``H(X̂) + D_RD/λ + (β/λ)·H(Y|X̂)`` (eqs. 1-3, 11)."""
     n, m = p_y_given_x.shape
@@ -50,7 +59,14 @@ def hard_objective(p_x, p_y_given_x, dl, coef, assign, k):
 
 
 @njit(cache=True, nogil=True)
-def hard_local_search(p_x, p_y_given_x, dl, coef, assign, max_sweeps):
+def hard_local_search(
+    p_x: np.ndarray,
+    p_y_given_x: np.ndarray,
+    dl: np.ndarray,
+    coef: float,
+    assign: np.ndarray,
+    max_sweeps: int,
+) -> int:
     """Descent of ``F`` over deterministic encoders (``assign``, modified in place), as
     sequential IB does: each sweep moves every ``x`` to the reproduction symbol that
     lowers ``F`` most, then swaps the symbols of pairs ``(x, x')`` where that lowers

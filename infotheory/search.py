@@ -3,7 +3,7 @@
 For ``β > 0`` the problem of eq. (11) is not convex: eq. (17) (plain or accelerated)
 ends at *a* stationary point of eqs. (12)–(15), which depends on the start. The
 default answer is the lowest ``F`` over several starts, each solved to convergence by
-the same solver (:func:`infotheory.solver._solve`, passed in as ``solve``; independent starts through
+the same solver (:func:`infotheory.pipeline.solve_start`, passed in as ``solve``; independent starts through
 :func:`infotheory.parallel.map_jobs`):
 
 1. the start the caller asked for (``init``/``seed``): the single-start answer of
@@ -112,7 +112,7 @@ def best_of_starts(
     warmup: int,
 ) -> SemanticRDResult:
     """Solve ``point`` from ``enc0`` (named ``first``) and ``restarts`` more starts
-    (module docstring) with ``solve`` (:func:`infotheory.solver._solve`, a top-level
+    (module docstring) with ``solve`` (:func:`infotheory.pipeline.solve_start`, a top-level
     function, ``warmup`` plain steps first), through ``executor``
     (:func:`infotheory.parallel.map_jobs`); return the result of lowest ``F`` with
     ``starts``, ``starts_at_best``, ``objective_spread``, ``start`` and ``message``

@@ -83,8 +83,8 @@ def semantic_rd(
     p_y_given_x : array_like, shape (n, m)
         Task channel ``p(y|x)``; every row sums to 1.
     d_rd : array_like, shape (n, k)
-        Reconstruction distortion ``d_RD(x, x̂)``, any finite reals (adding a
-        constant changes only ``distortion_rd``).
+        Reconstruction distortion ``d_RD(x, x̂) ≥ 0``, finite (adding a constant
+        changes only ``distortion_rd``).
     beta : float, keyword-only
         Weight of the semantic distortion ``D_IB`` (eq. 6), ``β ≥ 0``.
     lam : float, keyword-only
@@ -101,7 +101,9 @@ def semantic_rd(
         β = 0 only: additionally require Blahut's certificate
         ``rate - rate_lower_bound ≤ gap_tol`` (units of ``base``).
     max_iter : int
-        Maximum number of steps; hitting it sets ``converged=False`` and warns.
+        Maximum number of steps **per start** (each of the ``1 + restarts`` starts has
+        its own budget); hitting it sets ``converged=False`` and
+        ``max_iter_reached=True`` and warns.
     base : float
         Logarithm base of the reported information quantities (2: bits, e: nats).
     callback : callable(iteration, encoder) -> bool or None, optional
@@ -172,16 +174,7 @@ def semantic_rd(
     executor = check_executor(executor)
     if executor is not None and callback is not None:
         raise ValueError("callback cannot be combined with executor (the starts run elsewhere)")
-    res = _solve_point(
-        point,
-        problem.start(init, options.seed),
-        options,
-        _start_name(init, options.seed),
-        callback,
-        executor,
-    )
-    _warn_if_unconverged(res, "semantic_rd", stacklevel=3)
-    return res
+    return _answer(point, init, options, callback, executor, "semantic_rd")
 
 
 def solve_problem(
@@ -199,25 +192,30 @@ def solve_problem(
     restarts. Warns (:class:`ConvergenceWarning`) as :func:`semantic_rd` does."""
     options = SolverOptions() if options is None else options
     point = problem.at(beta=beta, lam=lam)
+    return _answer(point, init, options, None, check_executor(executor), "solve_problem")
+
+
+def _answer(
+    point: Point,
+    init: InitSpec,
+    options: SolverOptions,
+    callback: Callback | None,
+    executor: object,
+    who: str,
+) -> SemanticRDResult:
+    """The answer at ``point`` from ``init``, with the warning of an unconverged answer
+    (the flag ``max_iter_reached``, never the message text) at the caller of ``who``."""
+    first = _start_name(init, options.seed)
     res = _solve_point(
-        point,
-        problem.start(init, options.seed),
-        options,
-        _start_name(init, options.seed),
-        None,
-        check_executor(executor),
+        point, point.problem.start(init, options.seed), options, first, callback, executor
     )
-    _warn_if_unconverged(res, "solve_problem", stacklevel=3)
-    return res
-
-
-def _warn_if_unconverged(res: SemanticRDResult, who: str, stacklevel: int) -> None:
     if res.max_iter_reached:
         warnings.warn(
             f"{who}: {res.message} (residual {res.residual:.3g}); the result is not converged",
             ConvergenceWarning,
-            stacklevel=stacklevel,
+            stacklevel=3,
         )
+    return res
 
 
 def _solve_point(

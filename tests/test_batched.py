@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infotheory import ConvergenceWarning, kernels, rate_distortion, semantic_rd, semantic_rd_batch
+from infotheory import ConvergenceWarning, rate_distortion, semantic_rd, semantic_rd_batch
 from infotheory.backend_batch import batch_exp_row
 from infotheory.core import LOGIT_FLOOR, TINY
 

@@ -77,7 +77,7 @@ def test_numbers_as_strings():
 
 
 def test_complex_input_is_refused_not_cast():
-    px, pyx, d = [0.5, 0.5], np.eye(2), 1 - np.eye(2)
+    _, pyx, d = [0.5, 0.5], np.eye(2), 1 - np.eye(2)
     for bad in (np.array([0.5 + 0j, 0.5]), [0.5 + 0j, 0.5]):
         with pytest.raises(TypeError, match="p_x must be an array of real numbers"):
             semantic_rd(bad, pyx, d, beta=1.0, lam=0.5)

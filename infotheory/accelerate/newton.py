@@ -79,7 +79,7 @@ def _newton_matrix(
 
 def _newton_solve(
     mat: np.ndarray, phi: np.ndarray, log_q: np.ndarray, var_a: np.ndarray, mu: float
-):
+) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
     """Damped Newton step ``δ = (1 + μ)(I - J + μI)⁻¹ φ`` with **predicted pruning**.
 
     ``μ = 0`` is Newton's step; as ``μ → ∞`` it tends to the plain step ``δ = φ``
@@ -113,7 +113,19 @@ def _newton_solve(
     return None, None
 
 
-def _newton_support(px, pyx, joint_xy, dl, coef, q, r, *, max_steps, callback, it0):
+def _newton_support(
+    px: np.ndarray,
+    pyx: np.ndarray,
+    joint_xy: np.ndarray,
+    dl: np.ndarray,
+    coef: float,
+    q: np.ndarray,
+    r: np.ndarray,
+    *,
+    max_steps: int,
+    callback: Callback | None,
+    it0: int,
+) -> tuple[np.ndarray, np.ndarray, int, str]:
     """Newton's method on ``T(z) = z`` over the support of ``q``, safeguarded by plain
     steps (:func:`newton_semantic`).
 
@@ -185,7 +197,7 @@ def _newton_support(px, pyx, joint_xy, dl, coef, q, r, *, max_steps, callback, i
             mat = _newton_matrix(e, px, pyx, coef, var_a, var_j)
             for _ in range(6):  # damping μ: down after a success, up after a failure
                 delta, keep = _newton_solve(mat, phi, log_q, var_a, mu)
-                if delta is not None:
+                if delta is not None and keep is not None:
                     lq = np.where(keep[:s], log_q + delta[:s], -np.inf)
                     lq -= np.logaddexp.reduce(lq[keep[:s]])
                     lr = np.full((s, m), -np.inf)
@@ -229,7 +241,9 @@ def _newton_support(px, pyx, joint_xy, dl, coef, q, r, *, max_steps, callback, i
 _DEAD_ROW_STEPS = 500
 
 
-def _rows_out_of_use(px, pyx, dl, coef, q, r):
+def _rows_out_of_use(
+    px: np.ndarray, pyx: np.ndarray, dl: np.ndarray, coef: float, q: np.ndarray, r: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows ``r_b = p(y|b)`` of the symbols out of use (``q(b) = 0``) moved to where plain
     iteration takes them, and their ``log c(b)``.
 
