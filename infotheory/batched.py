@@ -41,7 +41,7 @@ from . import accelerate as _accel
 from . import backend_batch, kernels
 from ._validation import as_float_array
 from .core import marginals, stop_message
-from .options import SolverOptions
+from .options import DEFAULTS, SolverOptions
 from .pipeline import evaluate, solve_start
 from .problem import InitSpec, Point, Problem
 from .result import ConvergenceWarning, SemanticRDResult
@@ -120,12 +120,12 @@ def semantic_rd_batch(
     lams: object,
     betas: object = 0.0,
     init: InitSpec = "random",
-    seed: int = 0,
-    tol: float = 1e-10,
-    gap_tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
-    accelerate: bool | str = "auto",
+    seed: int = DEFAULTS.seed,
+    tol: float = DEFAULTS.tol,
+    gap_tol: float = DEFAULTS.gap_tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
+    accelerate: bool | str = DEFAULTS.accelerate,
     device: str | None = None,
     dtype: str = "float64",
 ) -> BatchResult:

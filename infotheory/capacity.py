@@ -25,7 +25,7 @@ import numpy as np
 from ._logdomain import log_likelihood as _log_likelihood
 from ._logdomain import row_entropies
 from ._validation import check_conditional
-from .options import SolverOptions
+from .options import DEFAULTS, SolverOptions
 from .result import ConvergenceWarning
 
 
@@ -83,9 +83,9 @@ def _information(w: np.ndarray, h_w: np.ndarray, r: np.ndarray) -> float:
 def channel_capacity(
     p_y_given_x: object,
     *,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
 ) -> CapacityResult:
     """Capacity ``C = max_r I(X;Y)`` of a discrete memoryless channel (Blahut–Arimoto).
 

@@ -36,7 +36,7 @@ from ._validation import (
     check_positive,
 )
 from .core import Callback
-from .options import SolverOptions
+from .options import DEFAULTS, SolverOptions
 from .parallel import check_executor
 from .pipeline import evaluate, solve_start
 from .problem import InitSpec, Point, Problem
@@ -61,14 +61,14 @@ def semantic_rd(
     beta: float,
     lam: float,
     init: InitSpec = "random",
-    seed: int = 0,
-    tol: float = 1e-10,
-    gap_tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
+    seed: int = DEFAULTS.seed,
+    tol: float = DEFAULTS.tol,
+    gap_tol: float = DEFAULTS.gap_tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
     callback: Callback | None = None,
-    accelerate: bool | str = "auto",
-    restarts: int | None = None,
+    accelerate: bool | str = DEFAULTS.accelerate,
+    restarts: int | None = DEFAULTS.restarts,
     executor: Executor | None = None,
 ) -> SemanticRDResult:
     """Solve the semantic rate-distortion problem (eq. 11) by the iteration of eq. (17).
@@ -258,7 +258,7 @@ def evaluate_encoder(
     *,
     beta: float,
     lam: float,
-    base: float = 2,
+    base: float = DEFAULTS.base,
 ) -> SemanticRDResult:
     """Every quantity of :class:`SemanticRDResult` for a *given* encoder ``p(x̂|x)``.
 
@@ -293,13 +293,13 @@ def rate_distortion(
     *,
     lam: float,
     init: InitSpec = "random",
-    seed: int = 0,
-    tol: float = 1e-10,
-    gap_tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
+    seed: int = DEFAULTS.seed,
+    tol: float = DEFAULTS.tol,
+    gap_tol: float = DEFAULTS.gap_tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
     callback: Callback | None = None,
-    accelerate: bool | str = "auto",
+    accelerate: bool | str = DEFAULTS.accelerate,
 ) -> SemanticRDResult:
     """Classical rate-distortion by Blahut–Arimoto: :func:`semantic_rd` with ``β = 0``.
 
@@ -339,13 +339,13 @@ def information_bottleneck(
     *,
     beta_ib: float,
     init: InitSpec = "random",
-    seed: int = 0,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
+    seed: int = DEFAULTS.seed,
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
     callback: Callback | None = None,
-    accelerate: bool | str = "auto",
-    restarts: int | None = None,
+    accelerate: bool | str = DEFAULTS.accelerate,
+    restarts: int | None = DEFAULTS.restarts,
     executor: Executor | None = None,
 ) -> SemanticRDResult:
     """Tishby's iterative information bottleneck: :func:`semantic_rd` with ``d_RD ≡ 0``.
