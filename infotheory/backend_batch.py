@@ -4,9 +4,10 @@ step 1 fused with steps 2–3 (:func:`step`) so that the row stays in L1 and the
 (``dl``, ``enc``: 2·8·n·k bytes) in L2. The stopping rules, Blahut's certificate and
 the revival rule are the core's own Numba functions (:mod:`infotheory.core`).
 
-``q_{k+1}`` is summed row by row (NumPy's ``p_x @ enc`` in another order) and ``exp``
-(:func:`batch_exp_row`) is not NumPy's to the last bit: the iterates agree with the
-single-problem backend to rounding (~1e-15), not bit for bit (``tests/test_backends.py``).
+The row kernel is the single-problem backend's own (:func:`infotheory.kernels.encoder_row`);
+``q_{k+1}`` is summed row by row (NumPy's ``p_x @ enc`` in another order), so the iterates
+agree with the single-problem backend to rounding (~1e-15), not bit for bit
+(``tests/test_backends.py``).
 """
 
 from __future__ import annotations
@@ -16,129 +17,12 @@ import math
 import numpy as np
 from numba import njit
 
-from .core import LOGIT_FLOOR, TINY, marginals, rd_check_due, rd_verdict
-from .kernels import dead_log_c
+from .core import marginals, rd_check_due, rd_verdict
+from .kernels import dead_log_c, encoder_row
 from .problem import Point
 
 # Re-association lets LLVM vectorise the row reductions; no flag assumes finite values
 _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
-
-_LOG2E = 1.4426950408889634
-#: ln 2 split in a high part with trailing zero bits and the rest (Cody–Waite reduction)
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-
-
-@njit(cache=True, nogil=True, fastmath={"nsz", "contract"})
-def batch_exp_row(row: np.ndarray, shift: float, scale: np.ndarray) -> None:
-    """First half of ``exp`` for step 1 of eq. (17), in a loop that LLVM vectorises
-    (Numba's ``math.exp`` is a scalar libm call, about 10× slower than NumPy's SIMD one).
-
-    For ``w = row[j] - shift`` (``≤ 0``: ``shift`` is the row maximum) or, where
-    ``w < LOGIT_FLOOR``, the sentinel ``LOGIT_FLOOR - 10`` of :func:`infotheory.kernels._row_logits`:
-    ``w = k·ln 2 + t`` with ``k = round(w/ln 2)``, ``|t| ≤ ln(2)/2`` (Cody–Waite, ``t``
-    exact to about 2⁻⁶⁰); ``row[j] = e^t = 1 + (t + t²·P(t))`` with ``P`` the Taylor
-    polynomial of degree 11 (truncation below 5e-18 relative) by Estrin's scheme;
-    ``scale[j]`` (int64) the bits of the double ``2^k`` (``k ≥ -1010``: normal).
-    Then ``e^w = row[j] · scale[j].view(float64)``, exactly (a power of two), at most
-    1 ulp from the true value, as NumPy's ``exp`` (the two differ in the last bit for
-    about 10% of arguments). No ``reassoc`` flag: it would merge the two halves of the
-    reduction.
-    """
-    k = row.shape[0]
-    for j in range(k):
-        w = row[j] - shift
-        x = w if w >= LOGIT_FLOOR else LOGIT_FLOOR - 10.0
-        kf = math.floor(x * _LOG2E + 0.5)
-        t = (x - kf * _LN2_HI) - kf * _LN2_LO
-        t2 = t * t
-        t4 = t2 * t2
-        a0 = 0.5 + t * (1.0 / 6.0)
-        a1 = (1.0 / 24.0) + t * (1.0 / 120.0)
-        a2 = (1.0 / 720.0) + t * (1.0 / 5040.0)
-        a3 = (1.0 / 40320.0) + t * (1.0 / 362880.0)
-        a4 = (1.0 / 3628800.0) + t * (1.0 / 39916800.0)
-        a5 = (1.0 / 479001600.0) + t * (1.0 / 6227020800.0)
-        p = (a0 + t2 * a1) + t4 * ((a2 + t2 * a3) + t4 * (a4 + t2 * a5))
-        row[j] = 1.0 + (t + t2 * p)
-        scale[j] = (np.int64(kf) + 1023) << 52
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _batch_max(a: np.ndarray) -> float:
-    """``max(a)`` with eight accumulators (LLVM does not vectorise a float max reduction
-    here; eight independent chains at least hide the latency)."""
-    k = a.shape[0]
-    k8 = k - k % 8
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = -np.inf
-    for j in range(0, k8, 8):
-        m0 = max(m0, a[j])
-        m1 = max(m1, a[j + 1])
-        m2 = max(m2, a[j + 2])
-        m3 = max(m3, a[j + 3])
-        m4 = max(m4, a[j + 4])
-        m5 = max(m5, a[j + 5])
-        m6 = max(m6, a[j + 6])
-        m7 = max(m7, a[j + 7])
-    m = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-    for j in range(k8, k):
-        m = max(m, a[j])
-    return m
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def batch_encoder_row(
-    log_q: np.ndarray,
-    dl_row: np.ndarray,
-    cen_row: np.ndarray,
-    coef: float,
-    h_x: float,
-    enc_row: np.ndarray,
-    p_x: float,
-    q_new: np.ndarray,
-    row: np.ndarray,
-    scale: np.ndarray,
-) -> tuple[float, float]:
-    """One row of step 1 of eq. (17), fused, in place: ``enc_row`` becomes the new
-    ``p(x̂|x)`` from the logits ``log p_k(x̂) - d_RD/λ + (β/λ)·Σ_y p(y|x) log p_k(y|x̂)``
-    (``cen_row``, read only when ``coef > 0``), and ``q_new += p(x)·enc_row`` (eq. 17
-    step 2). The arithmetic of :func:`infotheory.kernels._row_logits` then :func:`infotheory.kernels._row_normalise` (row
-    maximum, ``-inf`` fallback to the ``d_RD`` part, entries more than ``-LOGIT_FLOOR``
-    below the maximum exactly 0, division by μ(x)), with :func:`batch_exp_row` for
-    NumPy's ``exp``. ``row`` (float64) and ``scale`` (int64) are scratch rows. Returns
-    ``(log μ(x), max_x̂ |new - old|)``."""
-    k = dl_row.shape[0]
-    if coef > 0.0:
-        for j in range(k):
-            row[j] = log_q[j] - dl_row[j] + coef * cen_row[j]
-    else:
-        for j in range(k):
-            row[j] = log_q[j] - dl_row[j]
-    m = _batch_max(row)
-    fallback = False
-    if m == -np.inf:  # no finite logit through d_IB: the d_RD part alone (as _row_logits)
-        fallback = True
-        for j in range(k):
-            row[j] = log_q[j] - dl_row[j]
-        m = _batch_max(row)
-    batch_exp_row(row, m, scale)
-    scale_f = scale.view(np.float64)
-    s = 0.0
-    for j in range(k):
-        e = row[j] * scale_f[j]
-        e = e if e >= TINY else 0.0  # the sentinel: an entry below exp(LOGIT_FLOOR)
-        row[j] = e
-        s += e
-    inv = 1.0 / s
-    for j in range(k):
-        e = row[j] * inv
-        row[j] = abs(e - enc_row[j])
-        enc_row[j] = e
-        q_new[j] += p_x * e
-    log_mu = m + math.log(s)
-    if not fallback:
-        log_mu += coef * h_x
-    return log_mu, _batch_max(row)
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -158,13 +42,14 @@ def step(
     marginals ``q = q_k`` and, when ``coef = β/λ > 0``, ``r = r_k`` (k×m) came from, to
     ``p_k(x̂|x)``; ``q_new = q_{k+1}``, ``r`` becomes ``r_{k+1}`` (rows of symbols out of
     use keep their value), ``log_mu = log μ_k(x)``. Each row of step 1 is fused by
-    :func:`batch_encoder_row` (the row ``Σ_y p(y|x) log r_k(y|x̂)`` formed on the fly).
+    :func:`infotheory.kernels.encoder_row`, in place (the row ``Σ_y p(y|x) log r_k(y|x̂)``
+    formed on the fly), then the row's share of steps 2–3.
     Returns the residual ``max |p_{k+1}(x̂|x) - p_k(x̂|x)|``."""
     n, k = dl.shape
     m = p_y_given_x.shape[1]
     use_ce = coef > 0.0
     row = np.empty(k)
-    scale = np.empty(k, dtype=np.int64)
+    scale = np.empty(k)
     cen = np.zeros(k)
     log_q = np.empty(k)
     log_r_t = np.empty((m, k))  # log r_k(y|x̂), transposed: rows of length k
@@ -185,11 +70,13 @@ def step(
                 if pv > 0.0:
                     for j in range(k):
                         cen[j] += pv * log_r_t[y, j]
-        px_i = 0.0 if use_ce else p_x[i]
-        lm, rr = batch_encoder_row(log_q, dl[i], cen, coef, h_x[i], enc[i], px_i, q_new, row, scale)
+        lm, rr = encoder_row(log_q, dl[i], cen, coef, h_x[i], enc[i], enc[i], row, scale)
         log_mu[i] = lm
         resid = max(resid, rr)
-        if use_ce:  # eq. (17) step 3, numerator
+        if not use_ce:  # eq. (17) step 2, this row's share
+            for j in range(k):
+                q_new[j] += p_x[i] * enc[i, j]
+        else:  # eq. (17) step 3, numerator (step 2 is its sum over y)
             for y in range(m):
                 w = p_x[i] * p_y_given_x[i, y]
                 if w > 0.0:

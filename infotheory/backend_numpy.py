@@ -35,8 +35,6 @@ class NumpyBackend:
         self.log_q = np.empty(k)
         self.log_mu = np.empty(n)
         self._row_resid = np.empty(n)
-        self._row_max = np.empty(n)
-        self._row_fallback = np.zeros(n, dtype=np.bool_)
 
     def step(self) -> float:
         """Eq. (17) from ``(q_new, r)``; see :class:`infotheory.core.Backend`."""
@@ -56,8 +54,6 @@ class NumpyBackend:
             new,
             self.log_mu,
             self._row_resid,
-            self._row_max,
-            self._row_fallback,
         )
         if self.use_ib:  # eq. (17) steps 2 and 3
             q_new, self.r = marginals(self.joint_xy, new, self.r)

@@ -38,13 +38,17 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import accelerate as _accel
-from . import backend_batch, kernels
+from . import backend_batch
 from ._validation import as_float_array
 from .core import marginals, stop_message
 from .options import DEFAULTS, SolverOptions
 from .pipeline import evaluate, solve_start
 from .problem import InitSpec, Point, Problem
 from .result import ConvergenceWarning, SemanticRDResult
+
+#: from this many encoder entries (n·k) up a pool thread runs both phases of a problem, so
+#: one thread's Python (phase 2) overlaps another's Numba (phase 1)
+OVERLAP_MIN_SIZE = 1 << 16
 
 #: the float32 phase of the torch backend stops at this residual (and, at β = 0, this
 #: Blahut gap in nats): ~100 float32 ulps, what float32 steps can still resolve
@@ -341,7 +345,7 @@ def _run_numba(
     with ThreadPoolExecutor(
         max_workers=workers, initializer=numba.set_num_threads, initargs=(1,)
     ) as pool:
-        if pb.n * pb.k >= kernels.PARALLEL_MIN_SIZE and numba.threading_layer() != "workqueue":
+        if pb.n * pb.k >= OVERLAP_MIN_SIZE and numba.threading_layer() != "workqueue":
             # large problems: each task runs both phases, so one thread's Python (phase 2)
             # overlaps the other's Numba (phase 1); phase 2 calls the parallel builds of
             # the single-problem step, which the workqueue layer cannot run from two

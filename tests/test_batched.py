@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infotheory import ConvergenceWarning, rate_distortion, semantic_rd, semantic_rd_batch
-from infotheory.backend_batch import batch_exp_row
 from infotheory.core import LOGIT_FLOOR, TINY
+from infotheory.kernels import exp_row
 
 # these tests are about one start of the solver (the global strategy of issue 10
 # is tested in test_global.py): restarts=0
@@ -144,7 +144,7 @@ def test_symbol_out_of_use_is_brought_back():
 
 
 def test_large_problems_thread_pool_and_threads_do_not_change_results():
-    """n·k at kernels.PARALLEL_MIN_SIZE: both phases per problem in the thread pool. The
+    """n·k at batched.OVERLAP_MIN_SIZE: both phases per problem in the thread pool. The
     answers do not depend on the number of threads, and equal the one-by-one ones
     (iterations, objective; this line problem's objective is flat to 1e-16 over encoder
     changes of ~1e-6 at small λ, so encoders are compared between thread counts)."""
@@ -173,20 +173,18 @@ def test_batch_exp_row_within_an_ulp():
     """The kernel's vectorised exp: at most 1 ulp from e^w on [LOGIT_FLOOR, 0] (so at
     most 2 from NumPy's), the sentinel below LOGIT_FLOOR under TINY."""
     rng = np.random.default_rng(0)
-    w = np.concatenate(
-        [np.linspace(LOGIT_FLOOR, 0, 200_001), -rng.random(20_000), [-1e-300, 0.0]]
-    )
+    w = np.concatenate([np.linspace(LOGIT_FLOOR, 0, 200_001), -rng.random(20_000), [-1e-300, 0.0]])
     shift = 3.25
-    row, scale = w + shift, np.empty(w.size, dtype=np.int64)
+    row, scale = w + shift, np.empty(w.size)
     ref = np.exp(row - shift)
-    batch_exp_row(row, shift, scale)
-    got = row * scale.view(np.float64)
+    exp_row(row, shift, scale)
+    got = row * scale
     assert np.all(np.abs(got - ref) <= 2 * np.spacing(ref))
     assert np.mean(got == ref) > 0.8
     low = np.array([-690.01, -695.0, -700.0, -1e6, -np.inf])
     row = low.copy()
-    batch_exp_row(row, 0.0, scale[:5])
-    assert np.all(row * scale[:5].view(np.float64) < TINY)
+    exp_row(row, 0.0, scale[:5])
+    assert np.all(row * scale[:5] < TINY)
 
 
 def test_torch_float32_reaches_the_float64_answer_or_says_not():
