@@ -1,0 +1,167 @@
+"""Phase transitions: bisection of the critical λ where the effective number of
+reproduction symbols (:func:`effective_symbols`) changes, for one bracket
+(:func:`locate_transition`) or for every change along a curve (:func:`locate_all`,
+one independent job per transition)."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Executor
+from dataclasses import replace
+
+import numpy as np
+
+from .._validation import check_int, check_positive
+from ._jobs import run_jobs
+from ._problem import CurveProblem, effective_symbols, make_problem, perturb
+from .result import Curve, Transition
+
+__all__ = ["locate_all", "locate_transition"]
+
+#: iterations of one bisection probe (and of its second, trend-deciding stage)
+PROBE_ITER = 4_000
+
+
+def locate_transition(
+    p_x: object,
+    p_y_given_x: object,
+    d_rd: object,
+    *,
+    beta: float,
+    lam_low_rate: float,
+    lam_high_rate: float,
+    rtol: float = 1e-3,
+    perturbation: float = 1e-3,
+    probe_iter: int = PROBE_ITER,
+    seed: int = 0,
+    tol: float | None = None,
+    base: float = 2,
+    accelerate: bool | str = "auto",
+) -> Transition:
+    """Bisect the critical λ between a low-rate and a high-rate state.
+
+    ``lam_low_rate > lam_high_rate`` must bracket a change of the effective number
+    of reproduction symbols (:func:`effective_symbols`), e.g. the birth of the
+    first non-trivial IB solution at ``λ_c = β·ρ²(X;Y)`` (``β_IB,c = 1/ρ²``, ρ²
+    the squared maximal correlation). Each probe anneals from the low-rate side's
+    solution (perturbed), as deterministic annealing would. Stops when
+    ``upper - lower ≤ rtol · critical``. A bisection is sequential (each probe
+    depends on the last), so this function takes no executor; a curve's
+    transitions are located in parallel (``semantic_rd_curve(...,
+    locate_transitions=True, executor=...)``). ``accelerate`` is passed to the
+    solver.
+    """
+    problem = make_problem(p_x, p_y_given_x, d_rd, beta, base, tol, None, accelerate)
+    a = check_positive(lam_low_rate, "lam_low_rate")
+    b = check_positive(lam_high_rate, "lam_high_rate")
+    if not a > b:
+        raise ValueError(f"lam_low_rate must be > lam_high_rate, got {a!r} <= {b!r}")
+    rtol = check_positive(rtol, "rtol")
+    probe_iter = check_int(probe_iter, "probe_iter", minimum=10)
+    seed = check_int(seed, "seed", minimum=0)
+    ra = problem.solve(a, "random", seed=seed)
+    rb = problem.solve(b, perturb(ra.encoder, perturbation, np.random.default_rng(seed)), seed=seed)
+    na, nb = effective_symbols(ra, problem.groups), effective_symbols(rb, problem.groups)
+    if na == nb:
+        raise ValueError(
+            f"no change of the effective number of symbols between lam={a:g} "
+            f"and lam={b:g} (both {na}); widen the bracket"
+        )
+    t = _bisect(problem, a, ra.encoder, na, b, nb, rtol, perturbation, seed, probe_iter)
+    return replace(t, iterations=t.iterations + ra.iterations + rb.iterations)
+
+
+def locate_all(
+    problem: CurveProblem,
+    curve: Curve,
+    rtol: float,
+    eps: float,
+    seed: int,
+    executor: Executor | None,
+) -> list[Transition]:
+    """Every change of ``n_effective`` between neighbours of ``curve``, bisected to
+    ``rtol``: one job per transition on ``executor`` (None: here), in curve order."""
+    ne = curve.n_effective
+    lams = [float(v) for v in curve.lam]
+    jobs = [
+        (problem, lams[: i + 1], lams[i + 1], int(ne[i]), int(ne[i + 1]), rtol, eps, seed)
+        for i in range(len(curve) - 1)
+        if ne[i] != ne[i + 1]
+    ]
+    return run_jobs(executor, _locate_between, jobs)
+
+
+def _locate_between(
+    problem: CurveProblem,
+    path: list[float],
+    b: float,
+    na: int,
+    nb: int,
+    rtol: float,
+    eps: float,
+    seed: int,
+) -> Transition:
+    """The transition between ``a = path[-1]`` and the next point ``b`` of a curve.
+    The low-rate state at ``a`` is solved cold at β = 0 (convex) and otherwise
+    annealed along ``path`` from the curve's first point, as the sweep did."""
+    anneal = path[-1:] if problem.beta == 0 else path
+    ra = problem.solve(anneal[0], "random", seed=seed)
+    its = ra.iterations
+    for lam in anneal[1:]:
+        ra = problem.solve(lam, perturb(ra.encoder, eps, np.random.default_rng(seed)))
+        its += ra.iterations
+    t = _bisect(problem, path[-1], ra.encoder, na, b, nb, rtol, eps, seed, PROBE_ITER)
+    return replace(t, iterations=t.iterations + its)
+
+
+def _bisect(
+    problem: CurveProblem,
+    a: float,
+    enc_a: np.ndarray,
+    na: int,
+    b: float,
+    nb: int,
+    rtol: float,
+    eps: float,
+    seed: int,
+    probe_iter: int,
+) -> Transition:
+    """Geometric bisection of ``[b, a]`` from the low-rate state ``enc_a`` at ``a``;
+    ``iterations`` counts the probes' solver iterations."""
+    rng = np.random.default_rng(seed + 104729)
+    probes = its = 0
+    while (a - b) > rtol * math.sqrt(a * b):
+        mid = math.sqrt(a * b)
+        state, enc, it = _classify(problem, mid, enc_a, eps, rng, probe_iter)
+        probes += 1
+        its += it
+        if state == na or state == -1:
+            a, enc_a = mid, enc
+        else:
+            b = mid
+    return Transition("lam", b, a, math.sqrt(a * b), rtol, na, nb, probes, its)
+
+
+def _classify(
+    problem: CurveProblem,
+    lam: float,
+    start: np.ndarray,
+    eps: float,
+    rng: np.random.Generator,
+    probe_iter: int,
+) -> tuple[int | None, np.ndarray, int]:
+    """Effective symbol count at ``lam`` from a perturbed ``start``.
+
+    When the solver does not converge within ``probe_iter`` iterations (critical
+    slowing down near a continuous transition), a second stage of the same length
+    decides by the trend of the rate: growing means the start (low-rate state)
+    is unstable (returned as ``None`` = "high-rate side")."""
+    res = problem.solve(lam, perturb(start, eps, rng), max_iter=probe_iter)
+    its = res.iterations
+    if res.converged:
+        return effective_symbols(res, problem.groups), res.encoder, its
+    res2 = problem.solve(lam, res.encoder, max_iter=probe_iter)
+    its += res2.iterations
+    if res2.converged:
+        return effective_symbols(res2, problem.groups), res2.encoder, its
+    return (None if res2.rate > res.rate else -1), res2.encoder, its
