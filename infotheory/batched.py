@@ -40,13 +40,12 @@ from threadpoolctl import threadpool_limits
 from . import accelerate as _accel
 from . import kernels
 from ._validation import as_float_array, check_base, check_int, check_positive
+from .problem import Problem
 from .solver import (
     _DEAD_CHECK_EVERY,
     ConvergenceWarning,
     InitSpec,
     SemanticRDResult,
-    _check_problem,
-    _initial_encoder,
     _iterate,
     _marginals,
     _row_entropies,
@@ -187,8 +186,8 @@ def semantic_rd_batch(
     >>> bool(out.converged.all())
     True
     """
-    px, pyx, d = _check_problem(p_x, p_y_given_x, d_rd)
-    n, k = d.shape
+    pb = Problem.from_arrays(p_x, p_y_given_x, d_rd)
+    px, pyx, d = pb.p_x, pb.p_y_given_x, pb.d_rd
     lam, beta = _check_params(lams, betas)
     tol = check_positive(tol, "tol")
     gap_tol = check_positive(gap_tol, "gap_tol")
@@ -201,7 +200,7 @@ def semantic_rd_batch(
         raise ValueError(f"device must be None (Numba), 'cpu' or 'cuda', got {device!r}")
     if dtype not in ("float64", "float32"):
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
-    enc0 = _initial_encoder(init, n, k, seed)
+    enc0 = pb.start(init, seed)
     gap_nats = gap_tol * log_base
 
     with threadpool_limits(limits=1, user_api="blas"):

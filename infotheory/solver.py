@@ -24,7 +24,6 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from typing import Union
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -35,13 +34,15 @@ from . import search as _search
 from ._logdomain import log_likelihood as _log_likelihood
 from ._logdomain import safe_log as _log
 from ._validation import (
-    as_float_array,
     check_base,
     check_conditional,
     check_distribution,
     check_int,
     check_positive,
 )
+from .options import SolverOptions
+from .parallel import check_executor
+from .problem import InitSpec, Point, Problem
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -108,6 +109,10 @@ class SemanticRDResult:
         find a lower ``F``.
     objective_spread : float
         ``max F - min F`` over the starts, units of ``base`` (0 for one start).
+    max_iter_reached : bool
+        True when the returned start used its whole ``max_iter`` budget without
+        meeting its stopping rules (``converged`` is then False and a
+        :class:`ConvergenceWarning` was issued).
     start : str
         The start that produced the returned point (``"random (seed 0)"``,
         ``"uniform"``, ``"local search 1"``, ``"the given start"``, ...).
@@ -136,9 +141,9 @@ class SemanticRDResult:
     starts_at_best: int = field(default=1)
     objective_spread: float = field(default=0.0)
     start: str = field(default="")
+    max_iter_reached: bool = field(default=False)
 
 
-InitSpec = Union[str, np.ndarray]
 Callback = Callable[[int, np.ndarray], bool | None]
 
 
@@ -327,35 +332,84 @@ def semantic_rd(
     >>> bool(np.allclose(res.encoder, np.eye(2), atol=1e-6)), res.starts
     (True, 5)
     """
-    px, pyx, d = _check_problem(p_x, p_y_given_x, d_rd)
-    n, k = d.shape
-    beta = check_positive(beta, "beta", allow_zero=True)
-    lam = check_positive(lam, "lam")
-    tol = check_positive(tol, "tol")
-    gap_tol = check_positive(gap_tol, "gap_tol")
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
-    seed = check_int(seed, "seed", minimum=0)
-    log_base = check_base(base)
+    problem = Problem.from_arrays(p_x, p_y_given_x, d_rd)
+    point = problem.at(beta=beta, lam=lam)
+    options = SolverOptions(
+        tol=tol,
+        gap_tol=gap_tol,
+        max_iter=max_iter,
+        base=base,
+        accelerate=accelerate,
+        restarts=restarts,
+        seed=seed,
+    )
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
-    if not math.isfinite(beta / lam):
-        raise ValueError(f"beta/lam must be finite, got beta={beta!r}, lam={lam!r}")
-
-    if accelerate not in ("auto", True, False):
-        raise ValueError(f"accelerate must be 'auto', True or False, got {accelerate!r}")
-    accel = accelerate == "auto" or bool(accelerate)
-    if restarts is None:
-        # one reproduction symbol: a single encoder exists, every start returns it
-        restarts = 0 if beta == 0 or k == 1 else _search.DEFAULT_RESTARTS
-    restarts = check_int(restarts, "restarts", minimum=0)
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(
-            f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
-        )
+    executor = check_executor(executor)
     if executor is not None and callback is not None:
         raise ValueError("callback cannot be combined with executor (the starts run elsewhere)")
+    res = _solve_point(
+        point,
+        problem.start(init, options.seed),
+        options,
+        _start_name(init, options.seed),
+        callback,
+        executor,
+    )
+    _warn_if_unconverged(res, "semantic_rd", stacklevel=3)
+    return res
 
-    enc = _initial_encoder(init, n, k, seed)
+
+def solve_problem(
+    problem: Problem,
+    *,
+    beta: float,
+    lam: float,
+    init: InitSpec = "random",
+    options: SolverOptions | None = None,
+    executor: Executor | None = None,
+) -> SemanticRDResult:
+    """:func:`semantic_rd` on a validated :class:`~infotheory.problem.Problem`: a
+    top-level (picklable) function that a process pool or a cluster runs for one
+    ``(β, λ)``. ``options`` default to ``SolverOptions()``; ``executor`` runs the
+    restarts. Warns (:class:`ConvergenceWarning`) as :func:`semantic_rd` does."""
+    options = SolverOptions() if options is None else options
+    point = problem.at(beta=beta, lam=lam)
+    res = _solve_point(
+        point,
+        problem.start(init, options.seed),
+        options,
+        _start_name(init, options.seed),
+        None,
+        check_executor(executor),
+    )
+    _warn_if_unconverged(res, "solve_problem", stacklevel=3)
+    return res
+
+
+def _warn_if_unconverged(res: SemanticRDResult, who: str, stacklevel: int) -> None:
+    if res.max_iter_reached:
+        warnings.warn(
+            f"{who}: {res.message} (residual {res.residual:.3g}); the result is not converged",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _solve_point(
+    point: Point,
+    enc: np.ndarray,
+    options: SolverOptions,
+    first: str,
+    callback: Callback | None,
+    executor: Executor | None,
+) -> SemanticRDResult:
+    """The answer at one ``(β, λ)``: one start, or the best of ``1 + restarts``."""
+    pb = point.problem
+    px, pyx, d = pb.p_x, pb.p_y_given_x, pb.d_rd
+    beta, lam = point.beta, point.lam
+    restarts = options.restarts_for(beta, pb.k)
+    log_base = options.log_base
     with threadpool_limits(limits=1, user_api="blas"):
         if restarts == 0:
             res = _solve(
@@ -365,42 +419,35 @@ def semantic_rd(
                 enc,
                 beta,
                 lam,
-                tol,
-                gap_tol * log_base,
-                max_iter,
+                options.tol,
+                options.gap_tol_nats,
+                options.max_iter,
                 log_base,
                 callback,
-                accel,
+                options.accelerated,
+                warn=False,
             )
-            return replace(res, start=_start_name(init, seed))
-        res = _search.best_of_starts(
+            return replace(res, start=first)
+        return _search.best_of_starts(
             px,
             pyx,
             d,
             enc,
             beta,
             lam,
-            tol,
-            gap_tol * log_base,
-            max_iter,
+            options.tol,
+            options.gap_tol_nats,
+            options.max_iter,
             log_base,
             callback,
-            accel,
+            options.accelerated,
             restarts=restarts,
-            seed=seed,
-            first=_start_name(init, seed),
+            seed=options.seed,
+            first=first,
             executor=executor,
             solve=_solve,
             warmup=_accel.WARMUP,
         )
-    if not res.converged and "reached max_iter" in res.message:
-        warnings.warn(
-            f"semantic_rd: {res.message} (residual "
-            f"{res.residual:.3g}); the result is not converged",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    return res
 
 
 def _start_name(init: InitSpec, seed: int) -> str:
@@ -569,7 +616,8 @@ def evaluate_encoder(
     >>> ev.rate, ev.relevance, ev.distortion_ib
     (1.0, 1.0, 0.0)
     """
-    px, pyx, d = _check_problem(p_x, p_y_given_x, d_rd)
+    pb = Problem.from_arrays(p_x, p_y_given_x, d_rd)
+    px, pyx, d = pb.p_x, pb.p_y_given_x, pb.d_rd
     enc = check_conditional(encoder, "encoder")
     if enc.shape != d.shape:
         raise ValueError(f"encoder must have shape (n, k) = {d.shape} like d_rd, got {enc.shape}")
@@ -581,22 +629,6 @@ def evaluate_encoder(
             px, pyx, d, enc.copy(), beta, lam, 0.0, 0.0, 1, log_base, None, evaluate_only=True
         )
     return res
-
-
-def _check_problem(p_x, p_y_given_x, d_rd):
-    px = check_distribution(p_x, "p_x", ndim=1)
-    pyx = check_conditional(p_y_given_x, "p_y_given_x")
-    d = as_float_array(d_rd, "d_rd", ndim=2)
-    n = px.shape[0]
-    if pyx.shape[0] != n:
-        raise ValueError(
-            f"p_y_given_x must have n = {n} rows (one per source symbol), got {pyx.shape[0]}"
-        )
-    if d.shape[0] != n:
-        raise ValueError(
-            f"d_rd must have n = {n} rows (one per source symbol), got shape {d.shape}"
-        )
-    return px, pyx, d
 
 
 def _dead_log_c(px, dl, log_mu, q_prev, log_c) -> None:
@@ -751,6 +783,7 @@ def _iterate(
         base=math.exp(log_base),
         message=message,
         objective_change=d_obj,
+        max_iter_reached=message.startswith("reached max_iter"),
     )
 
 

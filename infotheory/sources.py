@@ -33,7 +33,6 @@ import numpy as np
 from ._validation import (
     as_float_array,
     check_base,
-    check_conditional,
     check_distribution,
     check_int,
 )
@@ -439,14 +438,8 @@ def digits_source(
 def check_source_arrays(
     p_x: object, p_y_given_x: object, d_rd: object
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate the three arrays of a semantic R-D problem and their shapes."""
-    px = check_distribution(p_x, "p_x", ndim=1)
-    py = check_conditional(p_y_given_x, "p_y_given_x")
-    d = as_float_array(d_rd, "d_rd", ndim=2)
-    if py.shape[0] != px.shape[0]:
-        raise ValueError(f"p_y_given_x must have {px.shape[0]} rows like p_x, got shape {py.shape}")
-    if d.shape[0] != px.shape[0]:
-        raise ValueError(f"d_rd must have {px.shape[0]} rows like p_x, got shape {d.shape}")
-    if np.any(d < 0):
-        raise ValueError(f"d_rd has negative entries (min {d.min():.3g})")
-    return px, py, d
+    """Validate the three arrays of a semantic R-D problem and their shapes (the one
+    validator, :func:`infotheory.problem.check_problem_arrays`)."""
+    from .problem import check_problem_arrays
+
+    return check_problem_arrays(p_x, p_y_given_x, d_rd)

@@ -93,3 +93,33 @@ def test_curve_lams_errors_name_the_problem():
     ):
         with pytest.raises((ValueError, TypeError), match=msg):
             semantic_rd_curve(px, pyx, d, beta=0, lams=lams)
+
+
+@pytest.mark.parametrize("entry", ["semantic_rd", "evaluate_encoder", "batch", "curve"])
+def test_negative_distortion_is_refused_everywhere(entry):
+    # d_RD >= 0 (DESIGN §1): the one validator (infotheory.problem.check_problem_arrays)
+    from infotheory import semantic_rd_batch
+
+    px, pyx, d = [0.5, 0.5], np.eye(2), -np.eye(2)
+    call = {
+        "semantic_rd": lambda: semantic_rd(px, pyx, d, beta=1.0, lam=0.5),
+        "evaluate_encoder": lambda: evaluate_encoder(px, pyx, d, np.eye(2), beta=1.0, lam=0.5),
+        "batch": lambda: semantic_rd_batch(px, pyx, d, lams=[0.5]),
+        "curve": lambda: semantic_rd_curve(px, pyx, d, beta=0, lams=[0.5]),
+    }[entry]
+    with pytest.raises(ValueError, match="d_rd has negative entries"):
+        call()
+
+
+def test_shape_errors_are_worded_alike_everywhere():
+    from infotheory import semantic_rd_batch
+
+    px, pyx, d = [0.5, 0.5], np.eye(2), np.ones((3, 2))
+    msg = r"d_rd must have 2 rows \(one per source symbol, like p_x\), got shape \(3, 2\)"
+    for call in (
+        lambda: semantic_rd(px, pyx, d, beta=1.0, lam=0.5),
+        lambda: semantic_rd_batch(px, pyx, d, lams=[0.5]),
+        lambda: semantic_rd_curve(px, pyx, d, beta=0, lams=[0.5]),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            call()
