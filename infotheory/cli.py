@@ -10,6 +10,12 @@
 - ``ib``: the information-bottleneck curve (information plane) with its phase
   transitions located.
 
+The solver options (``--tol``, ``--max-iter``, ``--base``, ``--no-accelerate``) default
+to those of :class:`infotheory.options.SolverOptions`, as in the Python API. The
+independent jobs of a command run in this process, in ``--jobs N`` local processes,
+or on a ``dask.distributed`` cluster (``--scheduler ADDRESS``); every way gives the
+same numbers (``docs/curves.md``).
+
 Errors in arguments or files print one line ``infotheory: error: ...`` naming the
 flag (``--grid``, ``--label-error``, ...) on stderr and exit with status 2; an
 ``--out`` directory that cannot be written is refused before any work starts.
@@ -31,8 +37,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 
 import numpy as np
+
+from .options import SolverOptions
+from .problem import Problem
+from .sources import Source
 
 __all__ = ["main"]
 
@@ -67,6 +78,7 @@ _COMMON_FLAGS = {
     "base": "--base",
     "seed": "--seed",
     "n_jobs": "--jobs",
+    "accelerate": "--no-accelerate",
     "restarts": "--restarts",
     "lam_range": "--lam-min/--lam-max",
     "lams": "--lams",
@@ -151,12 +163,72 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
 
 def _add_solver_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("solver")
-    g.add_argument("--tol", type=float, default=None, help="solver stationarity tolerance")
-    g.add_argument("--max-iter", type=int, default=None, help="solver iteration cap per point")
+    opts = SolverOptions()  # the one set of defaults
     g.add_argument(
-        "--base", type=float, default=2.0, help="log base of information (default 2: bits)"
+        "--tol",
+        type=float,
+        default=opts.tol,
+        help=f"stationarity tolerance; at beta = 0 also Blahut's certificate (default {opts.tol:g})",
     )
-    g.add_argument("--seed", type=int, default=0, help="seed of random starts (default 0)")
+    g.add_argument(
+        "--max-iter",
+        type=int,
+        default=opts.max_iter,
+        help=f"iteration cap per start (default {opts.max_iter})",
+    )
+    g.add_argument(
+        "--base",
+        type=float,
+        default=opts.base,
+        help=f"log base of information (default {opts.base:g}: bits)",
+    )
+    g.add_argument(
+        "--no-accelerate",
+        dest="accelerate",
+        action="store_const",
+        const=False,
+        default=opts.accelerate,
+        help="plain eq. (17) iteration only (default: accelerated after warm-up steps)",
+    )
+    g.add_argument(
+        "--seed", type=int, default=opts.seed, help=f"seed of random starts (default {opts.seed})"
+    )
+
+
+def _add_parallel_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("parallel (the numbers do not depend on these)")
+    g.add_argument(
+        "--jobs", type=int, default=1, help="local worker processes (default 1: this process)"
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the jobs on this dask.distributed scheduler (tcp://HOST:8786; needs the "
+        "[cluster] extra)",
+    )
+
+
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
+    """The executor of ``--scheduler`` (a dask.distributed client's), else None (the
+    library then uses ``--jobs``)."""
+    if not args.scheduler:
+        yield None
+        return
+    if args.jobs != 1:
+        raise ValueError("give --jobs or --scheduler, not both")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError(
+            "--scheduler needs dask.distributed: pip install 'semantic-rd[cluster]'"
+        ) from None
+    try:
+        client = Client(args.scheduler, timeout=30)
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(f"--scheduler {args.scheduler}: cannot connect ({exc})") from None
+    with client:
+        yield client.get_executor()
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:
@@ -217,8 +289,8 @@ def _build_parser() -> _Parser:
     c.add_argument(
         "--transitions", action="store_true", help="locate phase transitions by bisection"
     )
-    c.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     _add_solver_args(c)
+    _add_parallel_args(c)
     _add_output_args(c)
 
     f = sub.add_parser("family", help="sweep β at fixed λ or fixed rate (cf. Fig. 9)")
@@ -227,7 +299,13 @@ def _build_parser() -> _Parser:
     grp = f.add_mutually_exclusive_group(required=True)
     grp.add_argument("--lam", type=float, help="fixed temperature λ")
     grp.add_argument("--rate", type=float, help="fixed rate I(X;X̂) (units of --base)")
+    f.add_argument(
+        "--cold",
+        action="store_true",
+        help="every β from its own random start (independent jobs) instead of continuation",
+    )
     _add_solver_args(f)
+    _add_parallel_args(f)
     _add_output_args(f)
 
     i = sub.add_parser("ib", help="information-bottleneck curve with phase transitions")
@@ -237,12 +315,13 @@ def _build_parser() -> _Parser:
     i.add_argument("--beta-ib-min", type=float, help="smallest β_IB (default 0.5/ρ²)")
     i.add_argument("--beta-ib-max", type=float, help="largest β_IB (default 50/ρ²)")
     _add_solver_args(i)
+    _add_parallel_args(i)
     _add_output_args(i)
     return parser
 
 
-def _load_source(args: argparse.Namespace):  # -> Source
-    from .sources import Source, binary_source, digits_source, gaussian_source
+def _load_source(args: argparse.Namespace) -> Source:
+    from .sources import binary_source, digits_source, gaussian_source
 
     if args.npz:
         path = args.npz
@@ -262,13 +341,11 @@ def _load_source(args: argparse.Namespace):  # -> Source
                 f"--npz {path}: missing array(s) {', '.join(missing)} "
                 f"(found {', '.join(files) or 'none'})"
             )
-        from .sources import check_source_arrays
-
-        try:
-            px, py, d = check_source_arrays(arrays["p_x"], arrays["p_y_given_x"], arrays["d_rd"])
+        try:  # the one validator, with the file named in its message
+            pb = Problem.from_arrays(arrays["p_x"], arrays["p_y_given_x"], arrays["d_rd"])
         except (TypeError, ValueError) as exc:
             raise ValueError(f"--npz {path}: {exc}") from None
-        return Source(px, py, d, name=os.path.basename(path))
+        return Source(pb.p_x, pb.p_y_given_x, pb.d_rd, name=os.path.basename(path))
     with _flags(_SOURCE_FLAGS):
         if args.source == "binary":
             return binary_source(args.p, label_error=args.label_error)
@@ -285,8 +362,15 @@ def _load_source(args: argparse.Namespace):  # -> Source
 
 
 def _solver_kw(args: argparse.Namespace) -> dict:
+    """The keyword arguments every command passes on: solver options, seed, jobs, progress."""
     return dict(
-        tol=args.tol, max_iter=args.max_iter, base=args.base, seed=args.seed, progress=args.progress
+        tol=args.tol,
+        max_iter=args.max_iter,
+        base=args.base,
+        accelerate=args.accelerate,
+        seed=args.seed,
+        n_jobs=args.jobs,
+        progress=args.progress,
     )
 
 
@@ -314,39 +398,40 @@ def _cmd_curve(args: argparse.Namespace) -> int:
     curves = []
     written: list[str] = []
     print(f"# source: {src.name}")
-    for beta in args.beta:
-        with _flags({**_COMMON_FLAGS, "n_points": "--n-points"}):
-            c = semantic_rd_curve(
-                *src,
-                beta=beta,
-                lams=args.lams,
-                n_points=args.n_points,
-                lam_range=lam_range,
-                warm=not args.cold,
-                direction=args.direction,
-                restarts=args.restarts,
-                locate_transitions=args.transitions,
-                n_jobs=args.jobs,
-                **_solver_kw(args),
-            )
-        curves.append(c)
-        print(
-            f"# beta = {beta:g}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s"
-        )
-        print(c.table(max_rows=args.max_rows))
-        for t in c.transitions:
+    with _executor(args) as ex:  # one connection for every β
+        for beta in args.beta:
+            with _flags({**_COMMON_FLAGS, "n_points": "--n-points"}):
+                c = semantic_rd_curve(
+                    *src,
+                    beta=beta,
+                    lams=args.lams,
+                    n_points=args.n_points,
+                    lam_range=lam_range,
+                    warm=not args.cold,
+                    direction=args.direction,
+                    restarts=args.restarts,
+                    locate_transitions=args.transitions,
+                    executor=ex,
+                    **_solver_kw(args),
+                )
+            curves.append(c)
             print(
-                f"# transition: lambda_c = {t.critical:.6g} in [{t.lower:.6g}, {t.upper:.6g}] "
-                f"(n_eff {t.n_before} -> {t.n_after})"
+                f"# beta = {beta:g}: {len(c)} points, {c.total_iterations} iterations, {c.wall_time:.2f} s"
             )
-        gaps = c.disagreements()
-        if gaps.size:
-            print(
-                f"# branches disagree at {gaps.size} point(s): lambda = "
-                + ", ".join(f"{c.lam[i]:.4g}" for i in gaps[:10])
-            )
-        stem = "curve" if len(args.beta) == 1 else f"curve_beta={beta:g}"
-        written += _write_curve(c, args.out, stem)
+            print(c.table(max_rows=args.max_rows))
+            for t in c.transitions:
+                print(
+                    f"# transition: lambda_c = {t.critical:.6g} in [{t.lower:.6g}, {t.upper:.6g}] "
+                    f"(n_eff {t.n_before} -> {t.n_after})"
+                )
+            gaps = c.disagreements()
+            if gaps.size:
+                print(
+                    f"# branches disagree at {gaps.size} point(s): lambda = "
+                    + ", ".join(f"{c.lam[i]:.4g}" for i in gaps[:10])
+                )
+            stem = "curve" if len(args.beta) == 1 else f"curve_beta={beta:g}"
+            written += _write_curve(c, args.out, stem)
     if args.out and not args.no_plot:
         closed = src.closed_form if all(b == 0 for b in args.beta) else None
         p1 = os.path.join(args.out, "rd_curve.png")
@@ -373,8 +458,16 @@ def _cmd_family(args: argparse.Namespace) -> int:
 
     _check_out(args.out)
     src = _load_source(args)
-    with _flags(_COMMON_FLAGS):
-        c = beta_family(*src, betas=args.betas, lam=args.lam, rate=args.rate, **_solver_kw(args))
+    with _flags(_COMMON_FLAGS), _executor(args) as ex:
+        c = beta_family(
+            *src,
+            betas=args.betas,
+            lam=args.lam,
+            rate=args.rate,
+            warm=not args.cold,
+            executor=ex,
+            **_solver_kw(args),
+        )
     print(f"# source: {src.name}")
     fixed = f"lambda = {args.lam:g}" if args.lam is not None else f"rate = {args.rate:g}"
     print(
@@ -402,13 +495,14 @@ def _cmd_ib(args: argparse.Namespace) -> int:
         if args.beta_ib_min is None or args.beta_ib_max is None:
             raise ValueError("give both --beta-ib-min and --beta-ib-max (or neither)")
         rng = (args.beta_ib_min, args.beta_ib_max)
-    with _flags({**_COMMON_FLAGS, "n_points": "--n-points"}):
+    with _flags({**_COMMON_FLAGS, "n_points": "--n-points"}), _executor(args) as ex:
         c = ib_curve(
             src.p_x,
             src.p_y_given_x,
             args.clusters,
             n_points=args.n_points,
             beta_ib_range=rng,
+            executor=ex,
             **_solver_kw(args),
         )
     print(f"# source: {src.name}; IB with {args.clusters} clusters (beta_IB = 1/lambda)")
@@ -434,7 +528,7 @@ def run_demo(out: str) -> int:
     Prints two small tables and writes ``<out>/theoretical_curves.png``."""
     from .curves import semantic_rd_curve
     from .plotting import new_figure, plot_curve, plot_information_plane, save_figure
-    from .sources import binary_source, source_from_data
+    from .sources import binary_rate_distortion, binary_source, source_from_data
 
     t0 = time.perf_counter()
     p = 0.25
@@ -442,7 +536,7 @@ def run_demo(out: str) -> int:
     c = semantic_rd_curve(
         *src, beta=0.0, lam_range=(0.1, 1.0 / math.log((1 - p) / p) * 1.3), n_points=12
     )
-    cf = src.closed_form(c.distortion_rd)
+    cf = binary_rate_distortion(p, c.distortion_rd)
     print(
         f"Binary source p = {p}, Hamming distortion: R(D) from the solver (eq. 17, beta = 0) "
         "against h(p) - h(D) [bits]"

@@ -12,9 +12,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from .._validation import check_int
+from ..parallel import check_executor, map_jobs
+
+T = TypeVar("T")
 
 __all__ = ["PROGRESS_DELAY", "check_n_jobs", "executor_for", "progress_bar", "run_jobs"]
 
@@ -50,12 +53,9 @@ def _worker_init() -> None:
 
 
 def check_n_jobs(n_jobs: int, executor: Executor | None) -> int:
-    """``n_jobs`` checked (``-1``: one per CPU) against ``executor`` (a
-    :class:`concurrent.futures.Executor` or None; with one, ``n_jobs`` must be 1)."""
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(
-            f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
-        )
+    """``n_jobs`` checked (``-1``: one per CPU) against ``executor``
+    (:func:`infotheory.parallel.check_executor`; with one, ``n_jobs`` must be 1)."""
+    check_executor(executor)
     n = (os.cpu_count() or 1) if n_jobs == -1 else check_int(n_jobs, "n_jobs", minimum=1)
     if executor is not None and n != 1:
         raise ValueError(f"n_jobs must be 1 when an executor is given, got {n_jobs!r}")
@@ -84,22 +84,24 @@ def executor_for(executor: Executor | None, n_jobs: int) -> Iterator[Executor | 
 
 def run_jobs(
     executor: Executor | None,
-    fn: Callable[..., Any],
+    fn: Callable[..., T],
     jobs: Sequence[tuple[Any, ...]],
     bar: Any = None,
     sizes: Sequence[int] | None = None,
-) -> list[Any]:
-    """``[fn(*job) for job in jobs]``, in order, on ``executor`` (None: here), advancing
-    ``bar`` by ``sizes[i]`` points as job i's result arrives."""
+) -> list[T]:
+    """``[fn(*job) for job in jobs]`` in order, through
+    :func:`infotheory.parallel.map_jobs` (None: in this process), advancing ``bar`` by
+    ``sizes[i]`` points (default 1) per job: in this process as each job ends, on an
+    executor when all are back."""
     sizes = [1] * len(jobs) if sizes is None else sizes
-    if executor is None:
-        results: Iterator[Any] = (fn(*job) for job in jobs)
-    else:
-        futures = [executor.submit(fn, *job) for job in jobs]
-        results = (f.result() for f in futures)
+    if executor is not None:
+        outs = map_jobs(executor, fn, jobs)
+        if bar is not None:
+            bar.update(sum(sizes))
+        return outs
     outs = []
-    for out, size in zip(results, sizes):
-        outs.append(out)
+    for job, size in zip(jobs, sizes):
+        outs += map_jobs(None, fn, [job])
         if bar is not None:
             bar.update(size)
     return outs

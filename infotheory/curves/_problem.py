@@ -9,69 +9,60 @@ whatever executor runs them.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_base, check_int, check_positive
-from ..solver import ConvergenceWarning, SemanticRDResult, semantic_rd
-from ..sources import check_source_arrays
+from .._validation import check_positive
+from ..options import SolverOptions
+from ..problem import InitSpec, Problem
+from ..solver import ConvergenceWarning, SemanticRDResult, solve_problem
 
 __all__ = ["CurveProblem", "effective_symbols", "make_problem", "perturb", "point_row"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CurveProblem:
-    """The arrays of a problem (validated), the β of its sweep and the solver options
-    every point uses. ``groups`` is the group id of each reproduction symbol (symbols
-    with identical ``d_rd`` columns share one), for :func:`effective_symbols`."""
+    """A validated :class:`~infotheory.problem.Problem`, the β of its sweep and the
+    :class:`~infotheory.options.SolverOptions` every point uses (one start per point:
+    ``restarts=0``; the sweep chooses the starts). ``groups`` is the group id of each
+    reproduction symbol (symbols with identical ``d_rd`` columns share one), for
+    :func:`effective_symbols`."""
 
-    p_x: np.ndarray
-    p_y_given_x: np.ndarray
-    d_rd: np.ndarray
+    problem: Problem
     beta: float
-    base: float
-    tol: float | None
-    max_iter: int | None
+    options: SolverOptions
     groups: np.ndarray
-    accelerate: bool | str = "auto"
+
+    @property
+    def base(self) -> float:
+        """Logarithm base of the information quantities."""
+        return self.options.base
 
     def solve(
         self,
         lam: float,
-        init: Any,
+        init: InitSpec,
         *,
         seed: int = 0,
         beta: float | None = None,
         max_iter: int | None = None,
     ) -> SemanticRDResult:
         """One start of eq. (17) at ``(lam, beta)`` (default: the sweep's β) from
-        ``init``; ConvergenceWarning is left to the caller, who sees ``converged``."""
-        opts: dict[str, Any] = {}
-        if self.tol is not None:
-            opts["tol"] = self.tol
-            if (self.beta if beta is None else beta) == 0:
-                opts["gap_tol"] = self.tol  # β = 0: the certificate tolerance follows tol
-        mi = max_iter if max_iter is not None else self.max_iter
-        if mi is not None:
-            opts["max_iter"] = mi
+        ``init`` (``seed`` for ``"random"``; ``max_iter`` overrides the options').
+        ConvergenceWarning is left to the caller, who reads ``converged``."""
+        opts = replace(self.options, seed=seed)
+        if max_iter is not None:
+            opts = replace(opts, max_iter=max_iter)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            # one start per solve: the curve's own strategy (continuation, restarts)
-            # chooses the starts
-            return semantic_rd(
-                self.p_x,
-                self.p_y_given_x,
-                self.d_rd,
+            return solve_problem(
+                self.problem,
                 beta=self.beta if beta is None else beta,
                 lam=float(lam),
                 init=init,
-                seed=int(seed),
-                base=self.base,
-                accelerate=self.accelerate,
-                restarts=0,
-                **opts,
+                options=opts,
             )
 
 
@@ -79,26 +70,23 @@ def make_problem(
     p_x: object,
     p_y_given_x: object,
     d_rd: object,
+    *,
     beta: float,
+    tol: float,
+    max_iter: int,
     base: float,
-    tol: float | None,
-    max_iter: int | None,
-    accelerate: bool | str = "auto",
+    accelerate: bool | str,
 ) -> CurveProblem:
-    """Validate the arrays and options once, for every point of a sweep."""
-    px, py, d = check_source_arrays(p_x, p_y_given_x, d_rd)
+    """Validate the arrays (:meth:`Problem.from_arrays`, the one validator) and the
+    options (:class:`SolverOptions`) once, for every point of a sweep. ``tol`` is
+    also the certificate tolerance ``gap_tol`` (β = 0, units of ``base``)."""
+    problem = Problem.from_arrays(p_x, p_y_given_x, d_rd)
     beta = check_positive(beta, "beta", allow_zero=True)
-    check_base(base)
-    if tol is not None:
-        tol = check_positive(tol, "tol")
-    if max_iter is not None:
-        max_iter = check_int(max_iter, "max_iter", minimum=1)
-    if accelerate not in ("auto", True, False):
-        raise ValueError(f"accelerate must be 'auto', True or False, got {accelerate!r}")
-    _, groups = np.unique(d.T, axis=0, return_inverse=True)
-    return CurveProblem(
-        px, py, d, float(beta), float(base), tol, max_iter, np.asarray(groups).ravel(), accelerate
+    options = SolverOptions(
+        tol=tol, gap_tol=tol, max_iter=max_iter, base=base, accelerate=accelerate, restarts=0
     )
+    _, groups = np.unique(problem.d_rd.T, axis=0, return_inverse=True)
+    return CurveProblem(problem, float(beta), options, np.asarray(groups).ravel())
 
 
 def effective_symbols(

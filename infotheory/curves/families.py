@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_positive
-from ..sources import check_source_arrays
+from ..problem import Problem
 from ._jobs import check_n_jobs, executor_for, progress_bar, run_jobs
 from ._problem import CurveProblem, make_problem, perturb, point_row
 from .lam_range import maximal_correlation_squared, resolve_lams
@@ -34,8 +34,8 @@ def ib_curve(
     transition_rtol: float = 1e-3,
     restarts: int = 0,
     seed: int = 0,
-    tol: float | None = None,
-    max_iter: int | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
     base: float = 2,
     n_jobs: int = 1,
     executor: Executor | None = None,
@@ -55,7 +55,8 @@ def ib_curve(
     transitions are independent jobs).
     """
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
-    px, py, _ = check_source_arrays(p_x, p_y_given_x, np.zeros((np.asarray(p_x).shape[0], 1)))
+    pb = Problem.from_arrays(p_x, p_y_given_x, np.zeros((np.asarray(p_x).shape[0], 1)))
+    px, py = pb.p_x, pb.p_y_given_x
     if beta_ibs is not None:
         b = np.asarray(beta_ibs, dtype=np.float64).ravel()
         if b.size == 0 or not np.all(np.isfinite(b)) or np.any(b <= 0):
@@ -112,8 +113,8 @@ def beta_family(
     perturbation: float = 1e-3,
     rate_atol: float = 1e-4,
     seed: int = 0,
-    tol: float | None = None,
-    max_iter: int | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
     base: float = 2,
     n_jobs: int = 1,
     executor: Executor | None = None,
@@ -146,21 +147,28 @@ def beta_family(
     if np.unique(b).size != b.size:
         raise ValueError("betas contains duplicates")
     b = np.sort(b)
-    problem = make_problem(p_x, p_y_given_x, d_rd, 0.0, base, tol, max_iter, accelerate)
+    cp = make_problem(
+        p_x,
+        p_y_given_x,
+        d_rd,
+        beta=0.0,
+        tol=tol,
+        max_iter=max_iter,
+        base=base,
+        accelerate=accelerate,
+    )
     seed = check_int(seed, "seed", minimum=0)
     lam = check_positive(lam, "lam") if lam is not None else None
     rate = check_positive(rate, "rate") if rate is not None else None
     rate_atol = check_positive(rate_atol, "rate_atol")
     n_jobs = check_n_jobs(n_jobs, executor)
     pieces = [list(b)] if warm else [[beta] for beta in b]
-    jobs = [
-        (problem, [float(v) for v in p], lam, rate, rate_atol, perturbation, seed) for p in pieces
-    ]
+    jobs = [(cp, [float(v) for v in p], lam, rate, rate_atol, perturbation, seed) for p in pieces]
     with executor_for(executor, n_jobs) as ex, progress_bar(b.size, progress, "beta family") as bar:
         outs = run_jobs(ex, _family_chain, jobs, bar, [len(p) for p in pieces])
     curve = Curve.from_points(
         [p for pts, _ in outs for p in pts],
-        base=problem.base,
+        base=cp.base,
         parameter="beta",
         total_iterations=sum(its for _, its in outs),
         meta=dict(kind="beta family", lam=lam, rate=rate, seed=seed, warm=warm),
@@ -171,7 +179,7 @@ def beta_family(
 
 
 def _family_chain(
-    problem: CurveProblem,
+    cp: CurveProblem,
     betas: list[float],
     lam: float | None,
     rate: float | None,
@@ -187,16 +195,16 @@ def _family_chain(
     lam_guess: float | None = None
     for beta in betas:
         if lam is not None:
-            res = problem.solve(lam, "random" if start is None else start, seed=seed, beta=beta)
+            res = cp.solve(lam, "random" if start is None else start, seed=seed, beta=beta)
             total += res.iterations
             start = perturb(res.encoder, eps, rng)
         else:
             assert rate is not None
             search = TargetSearch(rate_atol, True, lam_guess, eps, 80, seed, start)
-            tr = solve_target(problem, beta, "rate", rate, search)
+            tr = solve_target(cp, beta, "rate", rate, search)
             total += tr.total_iterations
             res, start, lam_guess = tr.result, tr.result.encoder, tr.lam
-        points.append(point_row(res, problem, beta))
+        points.append(point_row(res, cp, beta))
     return points, total
 
 
@@ -211,8 +219,8 @@ def curve_family(
     lam_range: tuple[float, float] | None = None,
     restarts: int = 0,
     seed: int = 0,
-    tol: float | None = None,
-    max_iter: int | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
     base: float = 2,
     n_jobs: int = 1,
     executor: Executor | None = None,
@@ -228,31 +236,39 @@ def curve_family(
     """
     b = _check_betas(betas)
     n_jobs = check_n_jobs(n_jobs, executor)
-    problem = make_problem(p_x, p_y_given_x, d_rd, float(b.max()), base, tol, max_iter, accelerate)
-    lam_arr = resolve_lams(
-        problem.p_x, problem.p_y_given_x, problem.d_rd, problem.beta, lams, n_points, lam_range
+    cp = make_problem(
+        p_x,
+        p_y_given_x,
+        d_rd,
+        beta=float(b.max()),
+        tol=tol,
+        max_iter=max_iter,
+        base=base,
+        accelerate=accelerate,
     )
+    lam_arr = resolve_lams(cp.problem, cp.beta, lams, n_points, lam_range)
     restarts = check_int(restarts, "restarts", minimum=0)
     seed = check_int(seed, "seed", minimum=0)
-    jobs = [(problem, float(beta), lam_arr, restarts, seed) for beta in b]
+    jobs = [(cp, float(beta), lam_arr, restarts, seed) for beta in b]
     with executor_for(executor, min(n_jobs, len(jobs))) as ex:
         return run_jobs(ex, _curve_member, jobs)
 
 
 def _curve_member(
-    problem: CurveProblem, beta: float, lams: np.ndarray, restarts: int, seed: int
+    cp: CurveProblem, beta: float, lams: np.ndarray, restarts: int, seed: int
 ) -> Curve:
     """One member of :func:`curve_family`, in this process."""
+    pb, opts = cp.problem, cp.options
     return semantic_rd_curve(
-        problem.p_x,
-        problem.p_y_given_x,
-        problem.d_rd,
+        pb.p_x,
+        pb.p_y_given_x,
+        pb.d_rd,
         beta=beta,
         lams=lams,
         restarts=restarts,
         seed=seed,
-        tol=problem.tol,
-        max_iter=problem.max_iter,
-        base=problem.base,
-        accelerate=problem.accelerate,
+        tol=opts.tol,
+        max_iter=opts.max_iter,
+        base=opts.base,
+        accelerate=opts.accelerate,
     )

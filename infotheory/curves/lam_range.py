@@ -8,9 +8,9 @@ import math
 import numpy as np
 
 from .._validation import as_float_array, check_int, check_positive
-from ..sources import check_source_arrays
+from ..problem import Problem
 
-__all__ = ["default_lam_range", "maximal_correlation_squared", "resolve_lams"]
+__all__ = ["default_lam_range", "lam_range_of", "maximal_correlation_squared", "resolve_lams"]
 
 
 def maximal_correlation_squared(p_x: np.ndarray, p_y_given_x: np.ndarray) -> float:
@@ -41,11 +41,15 @@ def default_lam_range(
     gap between their best and second-best reproduction distortion (a nearly
     deterministic encoder); for β > 0 at most ``β ρ² / 50``.
     """
-    px, py, d = check_source_arrays(p_x, p_y_given_x, d_rd)
+    return lam_range_of(Problem.from_arrays(p_x, p_y_given_x, d_rd), beta)
+
+
+def lam_range_of(problem: Problem, beta: float) -> tuple[float, float]:
+    """:func:`default_lam_range` of a validated problem."""
     beta = check_positive(beta, "beta", allow_zero=True)
-    hi_rd, lo_rd = _rd_range(px, d)
+    hi_rd, lo_rd = _rd_range(problem.p_x, problem.d_rd)
     if beta > 0:
-        ib = beta * maximal_correlation_squared(px, py)
+        ib = beta * maximal_correlation_squared(problem.p_x, problem.p_y_given_x)
         if ib > 0:
             hi = 1.5 * (hi_rd + ib)
             lo = min(lo_rd, ib / 50.0) if lo_rd > 0 else ib / 50.0
@@ -105,9 +109,7 @@ def _rd_range(px: np.ndarray, d: np.ndarray) -> tuple[float, float]:
 
 
 def resolve_lams(
-    p_x: np.ndarray,
-    p_y_given_x: np.ndarray,
-    d_rd: np.ndarray,
+    problem: Problem,
     beta: float,
     lams: object | None,
     n_points: int,
@@ -125,7 +127,7 @@ def resolve_lams(
         return np.sort(arr)[::-1]
     n = check_int(n_points, "n_points", minimum=2)
     if lam_range is None:
-        lo, hi = default_lam_range(p_x, p_y_given_x, d_rd, beta=beta)
+        lo, hi = lam_range_of(problem, beta)
     else:
         try:
             lo, hi = (float(v) for v in lam_range)

@@ -39,8 +39,8 @@ def semantic_rd_curve(
     locate_transitions: bool = False,
     transition_rtol: float = 1e-3,
     seed: int = 0,
-    tol: float | None = None,
-    max_iter: int | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
     base: float = 2,
     n_jobs: int = 1,
     executor: Executor | None = None,
@@ -120,30 +120,36 @@ def semantic_rd_curve(
     Curve
     """
     t0 = time.perf_counter()
-    problem = make_problem(p_x, p_y_given_x, d_rd, beta, base, tol, max_iter, accelerate)
-    lam_arr = resolve_lams(
-        problem.p_x, problem.p_y_given_x, problem.d_rd, problem.beta, lams, n_points, lam_range
+    cp = make_problem(
+        p_x,
+        p_y_given_x,
+        d_rd,
+        beta=beta,
+        tol=tol,
+        max_iter=max_iter,
+        base=base,
+        accelerate=accelerate,
     )
+    lam_arr = resolve_lams(cp.problem, cp.beta, lams, n_points, lam_range)
     if direction not in ("auto", "up", "down", "both"):
         raise ValueError(f"direction must be 'auto', 'up', 'down' or 'both', got {direction!r}")
     restarts = check_int(restarts, "restarts", minimum=0)
-    eps = (0.0 if problem.beta == 0 else 1e-3) if perturbation is None else float(perturbation)
+    eps = (0.0 if cp.beta == 0 else 1e-3) if perturbation is None else float(perturbation)
     if not 0 <= eps < 1:
         raise ValueError(f"perturbation must lie in [0, 1), got {perturbation!r}")
     seed = check_int(seed, "seed", minimum=0)
     n_jobs = check_n_jobs(n_jobs, executor)
     transition_rtol = check_positive(transition_rtol, "transition_rtol")
     if direction == "auto":
-        direction = "down" if problem.beta == 0 else "up"
-    chains = _check_chains(chains, n_jobs if executor is None else 1, problem, warm, direction)
+        direction = "down" if cp.beta == 0 else "up"
+    chains = _check_chains(chains, n_jobs if executor is None else 1, cp.beta, warm, direction)
     jobs = _plan(lam_arr, warm, direction, chains, restarts, seed)
-    n, k = problem.d_rd.shape
     with executor_for(executor, n_jobs) as ex:
         with progress_bar(sum(len(j[0]) for j in jobs), progress, "semantic R-D curve") as bar:
             outs = run_jobs(
                 ex,
                 _run_chain,
-                [(problem, lams_j, eps, seed_j) for lams_j, seed_j in jobs],
+                [(cp, lams_j, eps, seed_j) for lams_j, seed_j in jobs],
                 bar,
                 [len(j[0]) for j in jobs],
             )
@@ -153,12 +159,12 @@ def semantic_rd_curve(
                 candidates.setdefault(p["lam"], []).append(p)
         curve = Curve.from_points(
             [_best(candidates[float(lam)]) for lam in lam_arr],
-            base=problem.base,
+            base=cp.base,
             parameter="lam",
             total_iterations=sum(its for _, its in outs),
             meta=dict(
                 kind="lambda sweep",
-                beta=problem.beta,
+                beta=cp.beta,
                 warm=warm,
                 direction=direction,
                 restarts=restarts,
@@ -166,29 +172,27 @@ def semantic_rd_curve(
                 seed=seed,
                 n_jobs=n_jobs,
                 accelerate=accelerate,
-                shape=[int(n), int(problem.p_y_given_x.shape[1]), int(k)],
+                shape=[cp.problem.n, cp.problem.m, cp.problem.k],
             ),
         )
         if locate_transitions:
-            curve.transitions = locate_all(problem, curve, transition_rtol, eps, seed, ex)
+            curve.transitions = locate_all(cp, curve, transition_rtol, eps, seed, ex)
             curve.total_iterations += sum(t.iterations for t in curve.transitions)
     curve.wall_time = time.perf_counter() - t0
     warn_unconverged(curve, "semantic_rd_curve")
     return curve
 
 
-def _check_chains(
-    chains: int | None, default: int, problem: CurveProblem, warm: bool, direction: str
-) -> int:
+def _check_chains(chains: int | None, default: int, beta: float, warm: bool, direction: str) -> int:
     """The number of warm chains of a β = 0 "down" sweep (1 for every other sweep)."""
-    splittable = warm and direction == "down" and problem.beta == 0
+    splittable = warm and direction == "down" and beta == 0
     if chains is None:
         return default if splittable else 1
     chains = check_int(chains, "chains", minimum=1)
     if chains > 1 and not splittable:
         raise ValueError(
             "chains > 1 needs a warm sweep at beta = 0 with direction 'down' (convex: each "
-            f"piece may start cold); got beta={problem.beta:g}, warm={warm}, "
+            f"piece may start cold); got beta={beta:g}, warm={warm}, "
             f"direction={direction!r}"
         )
     return chains
@@ -219,7 +223,7 @@ def _split(seq: Sequence[float], parts: int) -> list[list[float]]:
 
 
 def _run_chain(
-    problem: CurveProblem, lams: Sequence[float], eps: float, seed: int
+    cp: CurveProblem, lams: Sequence[float], eps: float, seed: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Warm-started chain over ``lams`` in the given order, the first point from a
     seeded random start (a chain of one λ is a cold start). Returns the points and
@@ -236,14 +240,14 @@ def _run_chain(
     points, total = [], 0
     start: Any = "random"
     for lam in lams:
-        res = problem.solve(lam, start, seed=seed)
+        res = cp.solve(lam, start, seed=seed)
         total += res.iterations
         if not res.converged and not isinstance(start, str):
-            cold = problem.solve(lam, "random", seed=seed)
+            cold = cp.solve(lam, "random", seed=seed)
             total += cold.iterations
             if (cold.converged, -cold.objective) > (res.converged, -res.objective):
                 res = cold
-        points.append(point_row(res, problem))
+        points.append(point_row(res, cp))
         start = perturb(res.encoder, eps, rng)
     return points, total
 

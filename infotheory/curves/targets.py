@@ -13,7 +13,7 @@ from .._validation import check_int, check_positive, unit_name
 from ..measures import _entropy_nats
 from ..solver import SemanticRDResult
 from ._problem import CurveProblem, make_problem, perturb
-from .lam_range import default_lam_range
+from .lam_range import lam_range_of
 from .result import TargetResult
 
 __all__ = ["TargetSearch", "solve_for_distortion", "solve_for_rate", "solve_target"]
@@ -57,8 +57,8 @@ def solve_for_rate(
     perturbation: float | None = None,
     max_evals: int = 100,
     seed: int = 0,
-    tol: float | None = None,
-    max_iter: int | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
     base: float = 2,
     accelerate: bool | str = "auto",
 ) -> TargetResult:
@@ -71,10 +71,19 @@ def solve_for_rate(
     solver. Raises ValueError if the rate is not reachable (e.g. above ``log k`` or
     ``H(X)``). The search is sequential (each λ depends on the last): no executor.
     """
-    problem = make_problem(p_x, p_y_given_x, d_rd, beta, base, tol, max_iter, accelerate)
+    cp = make_problem(
+        p_x,
+        p_y_given_x,
+        d_rd,
+        beta=beta,
+        tol=tol,
+        max_iter=max_iter,
+        base=base,
+        accelerate=accelerate,
+    )
     rate = check_positive(rate, "rate")
     search = TargetSearch(atol, warm, lam_guess, perturbation, max_evals, seed)
-    return solve_target(problem, problem.beta, "rate", rate, search)
+    return solve_target(cp, cp.beta, "rate", rate, search)
 
 
 def solve_for_distortion(
@@ -91,8 +100,8 @@ def solve_for_distortion(
     perturbation: float | None = None,
     max_evals: int = 100,
     seed: int = 0,
-    tol: float | None = None,
-    max_iter: int | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
     base: float = 2,
     accelerate: bool | str = "auto",
 ) -> TargetResult:
@@ -104,10 +113,19 @@ def solve_for_distortion(
     """
     if which not in ("distortion", "distortion_rd"):
         raise ValueError(f"which must be 'distortion' or 'distortion_rd', got {which!r}")
-    problem = make_problem(p_x, p_y_given_x, d_rd, beta, base, tol, max_iter, accelerate)
+    cp = make_problem(
+        p_x,
+        p_y_given_x,
+        d_rd,
+        beta=beta,
+        tol=tol,
+        max_iter=max_iter,
+        base=base,
+        accelerate=accelerate,
+    )
     distortion = check_positive(distortion, "distortion")
     search = TargetSearch(atol, warm, lam_guess, perturbation, max_evals, seed)
-    return solve_target(problem, problem.beta, which, distortion, search)
+    return solve_target(cp, cp.beta, which, distortion, search)
 
 
 class _Found(Exception):
@@ -116,7 +134,7 @@ class _Found(Exception):
 
 
 def solve_target(
-    problem: CurveProblem, beta: float, quantity: str, target: float, search: TargetSearch
+    cp: CurveProblem, beta: float, quantity: str, target: float, search: TargetSearch
 ) -> TargetResult:
     """Root-find ``u = log λ`` so that ``quantity(λ) = target`` at ``beta`` (along the
     optimal β = 0 curve the rate decreases and the distortion increases with λ)."""
@@ -140,7 +158,7 @@ def solve_target(
             start = perturb(cache[near].encoder, eps, rng)
         elif search.warm and search.init is not None:
             start = perturb(np.asarray(search.init), eps, rng)
-        res = problem.solve(math.exp(u), start, seed=search.seed, beta=beta)
+        res = cp.solve(math.exp(u), start, seed=search.seed, beta=beta)
         total[0] += res.iterations
         cache[u] = res
         return res
@@ -151,11 +169,10 @@ def solve_target(
             raise _Found(u)
         return v
 
-    unit = unit_name(problem.base)
+    unit = unit_name(cp.base)
     if quantity == "rate":
         # I(X;X̂) <= min(H(X), log |X̂|): the reachable rates (approached as λ → 0, ∞)
-        top = min(_entropy_nats(problem.p_x), math.log(problem.d_rd.shape[1]))
-        top /= math.log(problem.base)
+        top = min(_entropy_nats(cp.problem.p_x), math.log(cp.problem.k)) / cp.options.log_base
         if not 0 <= target <= top:
             raise ValueError(
                 f"target rate {target:g} {unit} is not reachable: rates lie between "
@@ -164,7 +181,7 @@ def solve_target(
     # rate falls and distortion rises with λ: g(u) = sign·f(u) is increasing in u
     sign = -1.0 if quantity == "rate" else 1.0
     if search.lam_guess is None:
-        lo_l, hi_l = default_lam_range(problem.p_x, problem.p_y_given_x, problem.d_rd, beta=beta)
+        lo_l, hi_l = lam_range_of(cp.problem, beta)
         u0 = 0.5 * (math.log(lo_l) + math.log(hi_l))
     else:
         u0 = math.log(search.lam_guess)

@@ -34,7 +34,8 @@ def locate_transition(
     perturbation: float = 1e-3,
     probe_iter: int = PROBE_ITER,
     seed: int = 0,
-    tol: float | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
     base: float = 2,
     accelerate: bool | str = "auto",
 ) -> Transition:
@@ -51,7 +52,16 @@ def locate_transition(
     locate_transitions=True, executor=...)``). ``accelerate`` is passed to the
     solver.
     """
-    problem = make_problem(p_x, p_y_given_x, d_rd, beta, base, tol, None, accelerate)
+    cp = make_problem(
+        p_x,
+        p_y_given_x,
+        d_rd,
+        beta=beta,
+        tol=tol,
+        max_iter=max_iter,
+        base=base,
+        accelerate=accelerate,
+    )
     a = check_positive(lam_low_rate, "lam_low_rate")
     b = check_positive(lam_high_rate, "lam_high_rate")
     if not a > b:
@@ -59,20 +69,20 @@ def locate_transition(
     rtol = check_positive(rtol, "rtol")
     probe_iter = check_int(probe_iter, "probe_iter", minimum=10)
     seed = check_int(seed, "seed", minimum=0)
-    ra = problem.solve(a, "random", seed=seed)
-    rb = problem.solve(b, perturb(ra.encoder, perturbation, np.random.default_rng(seed)), seed=seed)
-    na, nb = effective_symbols(ra, problem.groups), effective_symbols(rb, problem.groups)
+    ra = cp.solve(a, "random", seed=seed)
+    rb = cp.solve(b, perturb(ra.encoder, perturbation, np.random.default_rng(seed)), seed=seed)
+    na, nb = effective_symbols(ra, cp.groups), effective_symbols(rb, cp.groups)
     if na == nb:
         raise ValueError(
             f"no change of the effective number of symbols between lam={a:g} "
             f"and lam={b:g} (both {na}); widen the bracket"
         )
-    t = _bisect(problem, a, ra.encoder, na, b, nb, rtol, perturbation, seed, probe_iter)
+    t = _bisect(cp, a, ra.encoder, na, b, nb, rtol, perturbation, seed, probe_iter)
     return replace(t, iterations=t.iterations + ra.iterations + rb.iterations)
 
 
 def locate_all(
-    problem: CurveProblem,
+    cp: CurveProblem,
     curve: Curve,
     rtol: float,
     eps: float,
@@ -84,7 +94,7 @@ def locate_all(
     ne = curve.n_effective
     lams = [float(v) for v in curve.lam]
     jobs = [
-        (problem, lams[: i + 1], lams[i + 1], int(ne[i]), int(ne[i + 1]), rtol, eps, seed)
+        (cp, lams[: i + 1], lams[i + 1], int(ne[i]), int(ne[i + 1]), rtol, eps, seed)
         for i in range(len(curve) - 1)
         if ne[i] != ne[i + 1]
     ]
@@ -92,7 +102,7 @@ def locate_all(
 
 
 def _locate_between(
-    problem: CurveProblem,
+    cp: CurveProblem,
     path: list[float],
     b: float,
     na: int,
@@ -104,18 +114,18 @@ def _locate_between(
     """The transition between ``a = path[-1]`` and the next point ``b`` of a curve.
     The low-rate state at ``a`` is solved cold at β = 0 (convex) and otherwise
     annealed along ``path`` from the curve's first point, as the sweep did."""
-    anneal = path[-1:] if problem.beta == 0 else path
-    ra = problem.solve(anneal[0], "random", seed=seed)
+    anneal = path[-1:] if cp.beta == 0 else path
+    ra = cp.solve(anneal[0], "random", seed=seed)
     its = ra.iterations
     for lam in anneal[1:]:
-        ra = problem.solve(lam, perturb(ra.encoder, eps, np.random.default_rng(seed)))
+        ra = cp.solve(lam, perturb(ra.encoder, eps, np.random.default_rng(seed)))
         its += ra.iterations
-    t = _bisect(problem, path[-1], ra.encoder, na, b, nb, rtol, eps, seed, PROBE_ITER)
+    t = _bisect(cp, path[-1], ra.encoder, na, b, nb, rtol, eps, seed, PROBE_ITER)
     return replace(t, iterations=t.iterations + its)
 
 
 def _bisect(
-    problem: CurveProblem,
+    cp: CurveProblem,
     a: float,
     enc_a: np.ndarray,
     na: int,
@@ -132,7 +142,7 @@ def _bisect(
     probes = its = 0
     while (a - b) > rtol * math.sqrt(a * b):
         mid = math.sqrt(a * b)
-        state, enc, it = _classify(problem, mid, enc_a, eps, rng, probe_iter)
+        state, enc, it = _classify(cp, mid, enc_a, eps, rng, probe_iter)
         probes += 1
         its += it
         if state == na or state == -1:
@@ -143,7 +153,7 @@ def _bisect(
 
 
 def _classify(
-    problem: CurveProblem,
+    cp: CurveProblem,
     lam: float,
     start: np.ndarray,
     eps: float,
@@ -156,12 +166,12 @@ def _classify(
     slowing down near a continuous transition), a second stage of the same length
     decides by the trend of the rate: growing means the start (low-rate state)
     is unstable (returned as ``None`` = "high-rate side")."""
-    res = problem.solve(lam, perturb(start, eps, rng), max_iter=probe_iter)
+    res = cp.solve(lam, perturb(start, eps, rng), max_iter=probe_iter)
     its = res.iterations
     if res.converged:
-        return effective_symbols(res, problem.groups), res.encoder, its
-    res2 = problem.solve(lam, res.encoder, max_iter=probe_iter)
+        return effective_symbols(res, cp.groups), res.encoder, its
+    res2 = cp.solve(lam, res.encoder, max_iter=probe_iter)
     its += res2.iterations
     if res2.converged:
-        return effective_symbols(res2, problem.groups), res2.encoder, its
+        return effective_symbols(res2, cp.groups), res2.encoder, its
     return (None if res2.rate > res.rate else -1), res2.encoder, its
