@@ -50,9 +50,9 @@ def ib_curve(
     ``beta_ib_range`` (default ``(0.5/ρ², 50/ρ²)``, ρ² the squared maximal
     correlation of X and Y, so the first transition ``β_IB = 1/ρ²`` is inside).
     Returns a λ-sweep :class:`Curve` (``lam = 1/β_IB``) with transitions located;
-    ``n_jobs``, ``executor``, ``progress`` and ``accelerate`` as for
-    :func:`semantic_rd_curve` (the annealing is one sequential job; restarts and
-    transitions are independent jobs).
+    ``n_jobs``, ``executor``, ``progress`` and the solver options ``tol``,
+    ``max_iter``, ``base``, ``accelerate`` as for :func:`semantic_rd_curve` (the
+    annealing is one sequential job; restarts and transitions are independent jobs).
     """
     n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
     pb = Problem.from_arrays(p_x, p_y_given_x, np.zeros((np.asarray(p_x).shape[0], 1)))
@@ -128,8 +128,8 @@ def beta_family(
     in). With ``rate=`` every point is solved for that rate (:func:`solve_for_rate`,
     to ``rate_atol``), so the family shows how ``D_RD`` grows and ``I(X̂;Y)`` rises
     as β goes from 0 to ∞ at equal rate. Returns a :class:`Curve` with
-    ``parameter="beta"``; ``progress`` and ``accelerate`` as for
-    :func:`semantic_rd_curve`.
+    ``parameter="beta"``; ``progress`` and the solver options ``tol``, ``max_iter``,
+    ``base``, ``accelerate`` as for :func:`semantic_rd_curve`.
 
     The continuation is sequential: with ``warm=True`` (default) the family is one
     job. ``warm=False`` solves every β from its own seeded random start (and, with
@@ -232,7 +232,8 @@ def curve_family(
     for the largest β), so the curves are comparable point by point. Each member is
     one job (its own sweep runs inside it, in order), on ``executor`` (any
     :class:`concurrent.futures.Executor`) or a local pool of ``n_jobs > 1`` processes;
-    every executor gives the same numbers. ``accelerate`` is passed to the solver.
+    every executor gives the same numbers. The solver options ``tol``, ``max_iter``,
+    ``base``, ``accelerate`` as for :func:`semantic_rd_curve`.
     """
     b = _check_betas(betas)
     n_jobs = check_n_jobs(n_jobs, executor)

@@ -84,11 +84,14 @@ def semantic_rd_curve(
         ``transition_rtol`` (relative); results in ``Curve.transitions``.
     seed : int
         Seed of cold starts and perturbations (restart r uses ``seed + r``).
-    tol, max_iter : optional
-        Passed to the solver (its defaults when None); at β = 0 ``tol`` is also
-        the solver's ``gap_tol`` (Blahut certificate, units of ``base``).
-    base : float
-        Logarithm base of the information quantities (2: bits).
+    tol, max_iter, base, accelerate
+        The solver's options (:class:`infotheory.options.SolverOptions`, whose
+        defaults these are, as for :func:`infotheory.semantic_rd`): stationarity
+        tolerance — at β = 0 also ``gap_tol``, the width of Blahut's certificate
+        (units of ``base``) —, iteration cap per start, logarithm base of the
+        information quantities (2: bits), and ``accelerate`` ("auto"/True: the SQP
+        method at β = 0, damped Newton at β > 0, after plain warm-up steps; False:
+        plain eq. (17) iteration only).
     n_jobs : int
         With no ``executor``: ``n_jobs > 1`` runs the jobs in a local
         :class:`~concurrent.futures.ProcessPoolExecutor` of that many spawned
@@ -109,11 +112,8 @@ def semantic_rd_curve(
         (1 with an ``executor``). Points agree with one chain to the solver's
         tolerance, not bit for bit.
     progress : bool or None
-        Show a tqdm progress bar; None (default): on a terminal, once the sweep has
-        run for ``PROGRESS_DELAY`` (2) seconds.
-    accelerate : {"auto", True, False}
-        Passed to the solver (accelerated after plain warm-up steps: the SQP
-        method at β = 0, damped Newton at β > 0; False: plain eq. (17) iteration only).
+        Show a tqdm progress bar (advancing per job); None (default): on a terminal,
+        once the sweep has run for ``PROGRESS_DELAY`` (2) seconds.
 
     Returns
     -------

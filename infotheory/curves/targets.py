@@ -67,8 +67,9 @@ def solve_for_rate(
     Brent's method on ``log λ`` (rate decreases with λ along the optimal curve;
     eq. 11); every evaluation warm-starts from the nearest λ solved so far
     (``warm=False``: cold seeded starts), mixed with ``perturbation`` of a random
-    encoder (default: 0 at β = 0, 1e-3 otherwise). ``accelerate`` is passed to the
-    solver. Raises ValueError if the rate is not reachable (e.g. above ``log k`` or
+    encoder (default: 0 at β = 0, 1e-3 otherwise). The solver options ``tol``,
+    ``max_iter``, ``base``, ``accelerate`` as for :func:`semantic_rd_curve`. Raises
+    ValueError if the rate is not reachable (e.g. above ``log k`` or
     ``H(X)``). The search is sequential (each λ depends on the last): no executor.
     """
     cp = make_problem(

@@ -49,8 +49,9 @@ def locate_transition(
     ``upper - lower ≤ rtol · critical``. A bisection is sequential (each probe
     depends on the last), so this function takes no executor; a curve's
     transitions are located in parallel (``semantic_rd_curve(...,
-    locate_transitions=True, executor=...)``). ``accelerate`` is passed to the
-    solver.
+    locate_transitions=True, executor=...)``). The solver options ``tol``,
+    ``max_iter`` (of the two end points; each probe has ``probe_iter``), ``base``,
+    ``accelerate`` as for :func:`semantic_rd_curve`.
     """
     cp = make_problem(
         p_x,
