@@ -164,24 +164,14 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
 def _add_solver_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("solver")
     opts = SolverOptions()  # the one set of defaults
-    g.add_argument(
-        "--tol",
-        type=float,
-        default=opts.tol,
-        help=f"stationarity tolerance; at beta = 0 also Blahut's certificate (default {opts.tol:g})",
-    )
-    g.add_argument(
-        "--max-iter",
-        type=int,
-        default=opts.max_iter,
-        help=f"iteration cap per start (default {opts.max_iter})",
-    )
-    g.add_argument(
-        "--base",
-        type=float,
-        default=opts.base,
-        help=f"log base of information (default {opts.base:g}: bits)",
-    )
+    for flag, kind, text in (
+        ("--tol", float, "stationarity tolerance; at beta = 0 also Blahut's certificate"),
+        ("--max-iter", int, "iteration cap per start"),
+        ("--base", float, "log base of information (2: bits)"),
+        ("--seed", int, "seed of random starts"),
+    ):
+        default = getattr(opts, flag[2:].replace("-", "_"))
+        g.add_argument(flag, type=kind, default=default, help=f"{text} (default {default:g})")
     g.add_argument(
         "--no-accelerate",
         dest="accelerate",
@@ -190,21 +180,22 @@ def _add_solver_args(p: argparse.ArgumentParser) -> None:
         default=opts.accelerate,
         help="plain eq. (17) iteration only (default: accelerated after warm-up steps)",
     )
-    g.add_argument(
-        "--seed", type=int, default=opts.seed, help=f"seed of random starts (default {opts.seed})"
-    )
 
 
 def _add_parallel_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("parallel (the numbers do not depend on these)")
+    g = p.add_argument_group("parallel")
     g.add_argument(
-        "--jobs", type=int, default=1, help="local worker processes (default 1: this process)"
+        "--jobs",
+        type=int,
+        default=1,
+        help="local worker processes (default 1: this process); a warm beta = 0 curve is "
+        "cut into JOBS warm chains (equal to the solver's tolerance)",
     )
     g.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="run the jobs on this dask.distributed scheduler (tcp://HOST:8786; needs the "
-        "[cluster] extra)",
+        "[cluster] extra); the same numbers as with --jobs 1",
     )
 
 

@@ -19,7 +19,14 @@ from ..options import SolverOptions
 from ..problem import InitSpec, Problem
 from ..solver import ConvergenceWarning, SemanticRDResult, solve_problem
 
-__all__ = ["CurveProblem", "effective_symbols", "make_problem", "perturb", "point_row"]
+__all__ = [
+    "CurveProblem",
+    "curve_options",
+    "effective_symbols",
+    "make_problem",
+    "perturb",
+    "point_row",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,25 +73,22 @@ class CurveProblem:
             )
 
 
-def make_problem(
-    p_x: object,
-    p_y_given_x: object,
-    d_rd: object,
-    *,
-    beta: float,
-    tol: float,
-    max_iter: int,
-    base: float,
-    accelerate: bool | str,
-) -> CurveProblem:
-    """Validate the arrays (:meth:`Problem.from_arrays`, the one validator) and the
-    options (:class:`SolverOptions`) once, for every point of a sweep. ``tol`` is
-    also the certificate tolerance ``gap_tol`` (β = 0, units of ``base``)."""
-    problem = Problem.from_arrays(p_x, p_y_given_x, d_rd)
-    beta = check_positive(beta, "beta", allow_zero=True)
-    options = SolverOptions(
+def curve_options(tol: float, max_iter: int, base: float, accelerate: bool | str) -> SolverOptions:
+    """The solver options of every point of a curve (validated; errors name the
+    argument): one start per point (``restarts=0``) and ``gap_tol = tol`` (β = 0:
+    the certificate's width follows ``tol``, units of ``base``)."""
+    return SolverOptions(
         tol=tol, gap_tol=tol, max_iter=max_iter, base=base, accelerate=accelerate, restarts=0
     )
+
+
+def make_problem(
+    p_x: object, p_y_given_x: object, d_rd: object, *, beta: float, options: SolverOptions
+) -> CurveProblem:
+    """Validate the arrays once (:meth:`Problem.from_arrays`, the one validator), for
+    every point of a sweep at ``beta`` with ``options`` (:func:`curve_options`)."""
+    problem = Problem.from_arrays(p_x, p_y_given_x, d_rd)
+    beta = check_positive(beta, "beta", allow_zero=True)
     _, groups = np.unique(problem.d_rd.T, axis=0, return_inverse=True)
     return CurveProblem(problem, float(beta), options, np.asarray(groups).ravel())
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Executor
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 
 from .._validation import check_int, check_positive
 from ..problem import Problem
 from ._jobs import check_n_jobs, executor_for, progress_bar, run_jobs
-from ._problem import CurveProblem, make_problem, perturb, point_row
+from ._problem import curve_options, make_problem
 from .lam_range import maximal_correlation_squared, resolve_lams
 from .result import Curve
-from .sweep import semantic_rd_curve, warn_unconverged
-from .targets import TargetSearch, solve_target
+from .sweep import plan_sweep, semantic_rd_curve, warn_unconverged
+from .warm import family_chain, run_chain
 
 __all__ = ["beta_family", "curve_family", "ib_curve"]
 
@@ -147,16 +147,8 @@ def beta_family(
     if np.unique(b).size != b.size:
         raise ValueError("betas contains duplicates")
     b = np.sort(b)
-    cp = make_problem(
-        p_x,
-        p_y_given_x,
-        d_rd,
-        beta=0.0,
-        tol=tol,
-        max_iter=max_iter,
-        base=base,
-        accelerate=accelerate,
-    )
+    opts = curve_options(tol, max_iter, base, accelerate)
+    cp = make_problem(p_x, p_y_given_x, d_rd, beta=0.0, options=opts)
     seed = check_int(seed, "seed", minimum=0)
     lam = check_positive(lam, "lam") if lam is not None else None
     rate = check_positive(rate, "rate") if rate is not None else None
@@ -165,7 +157,7 @@ def beta_family(
     pieces = [list(b)] if warm else [[beta] for beta in b]
     jobs = [(cp, [float(v) for v in p], lam, rate, rate_atol, perturbation, seed) for p in pieces]
     with executor_for(executor, n_jobs) as ex, progress_bar(b.size, progress, "beta family") as bar:
-        outs = run_jobs(ex, _family_chain, jobs, bar, [len(p) for p in pieces])
+        outs = run_jobs(ex, family_chain, jobs, bar, [len(p) for p in pieces])
     curve = Curve.from_points(
         [p for pts, _ in outs for p in pts],
         base=cp.base,
@@ -176,36 +168,6 @@ def beta_family(
     curve.wall_time = time.perf_counter() - t0
     warn_unconverged(curve, "beta_family")
     return curve
-
-
-def _family_chain(
-    cp: CurveProblem,
-    betas: list[float],
-    lam: float | None,
-    rate: float | None,
-    rate_atol: float,
-    eps: float,
-    seed: int,
-) -> tuple[list[dict[str, Any]], int]:
-    """Continuation over ``betas`` (increasing) at fixed ``lam`` or fixed ``rate``, the
-    first point from a seeded random start (a chain of one β is a cold point)."""
-    rng = np.random.default_rng(seed + 31)
-    points, total = [], 0
-    start: np.ndarray | None = None
-    lam_guess: float | None = None
-    for beta in betas:
-        if lam is not None:
-            res = cp.solve(lam, "random" if start is None else start, seed=seed, beta=beta)
-            total += res.iterations
-            start = perturb(res.encoder, eps, rng)
-        else:
-            assert rate is not None
-            search = TargetSearch(rate_atol, True, lam_guess, eps, 80, seed, start)
-            tr = solve_target(cp, beta, "rate", rate, search)
-            total += tr.total_iterations
-            res, start, lam_guess = tr.result, tr.result.encoder, tr.lam
-        points.append(point_row(res, cp, beta))
-    return points, total
 
 
 def curve_family(
@@ -230,46 +192,41 @@ def curve_family(
 
     Without ``lams``/``lam_range`` all members share one λ grid (the default range
     for the largest β), so the curves are comparable point by point. Each member is
-    one job (its own sweep runs inside it, in order), on ``executor`` (any
-    :class:`concurrent.futures.Executor`) or a local pool of ``n_jobs > 1`` processes;
-    every executor gives the same numbers. The solver options ``tol``, ``max_iter``,
+    the default warm sweep of :func:`semantic_rd_curve` (with its ``restarts``); the
+    warm chains and restarts of all members are the independent jobs of one map, on
+    ``executor`` (any :class:`concurrent.futures.Executor`) or a local pool of
+    ``n_jobs > 1`` processes; every executor gives the same numbers. Each member's
+    ``wall_time`` is that of the whole family (they run together). The solver options ``tol``, ``max_iter``,
     ``base``, ``accelerate`` as for :func:`semantic_rd_curve`.
     """
+    t0 = time.perf_counter()
     b = _check_betas(betas)
     n_jobs = check_n_jobs(n_jobs, executor)
-    cp = make_problem(
-        p_x,
-        p_y_given_x,
-        d_rd,
-        beta=float(b.max()),
-        tol=tol,
-        max_iter=max_iter,
-        base=base,
-        accelerate=accelerate,
-    )
+    opts = curve_options(tol, max_iter, base, accelerate)
+    cp = make_problem(p_x, p_y_given_x, d_rd, beta=float(b.max()), options=opts)
     lam_arr = resolve_lams(cp.problem, cp.beta, lams, n_points, lam_range)
-    restarts = check_int(restarts, "restarts", minimum=0)
-    seed = check_int(seed, "seed", minimum=0)
-    jobs = [(cp, float(beta), lam_arr, restarts, seed) for beta in b]
-    with executor_for(executor, min(n_jobs, len(jobs))) as ex:
-        return run_jobs(ex, _curve_member, jobs)
-
-
-def _curve_member(
-    cp: CurveProblem, beta: float, lams: np.ndarray, restarts: int, seed: int
-) -> Curve:
-    """One member of :func:`curve_family`, in this process."""
-    pb, opts = cp.problem, cp.options
-    return semantic_rd_curve(
-        pb.p_x,
-        pb.p_y_given_x,
-        pb.d_rd,
-        beta=beta,
-        lams=lams,
-        restarts=restarts,
-        seed=seed,
-        tol=opts.tol,
-        max_iter=opts.max_iter,
-        base=opts.base,
-        accelerate=opts.accelerate,
-    )
+    plans = [
+        plan_sweep(
+            replace(cp, beta=float(beta)),
+            lam_arr,
+            warm=True,
+            direction="auto",
+            restarts=restarts,
+            perturbation=None,
+            seed=seed,
+            chains=1,
+            default_chains=1,
+            n_jobs=n_jobs,
+        )
+        for beta in b
+    ]
+    with executor_for(executor, n_jobs) as ex:
+        outs = run_jobs(ex, run_chain, [job for p in plans for job in p.jobs])
+    curves, first = [], 0
+    for p in plans:
+        curves.append(p.assemble(outs[first : first + len(p.jobs)]))
+        first += len(p.jobs)
+    for c in curves:
+        c.wall_time = time.perf_counter() - t0  # the members ran together
+        warn_unconverged(c, "curve_family")
+    return curves

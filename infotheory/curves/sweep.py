@@ -8,6 +8,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,12 +16,13 @@ import numpy as np
 from .._validation import check_int, check_positive
 from ..solver import ConvergenceWarning
 from ._jobs import check_n_jobs, executor_for, progress_bar, run_jobs
-from ._problem import CurveProblem, make_problem, perturb, point_row
+from ._problem import CurveProblem, curve_options, make_problem
 from .lam_range import resolve_lams
 from .result import Curve
-from .transitions import locate_all
+from .transitions import locate_between, transition_jobs
+from .warm import run_chain
 
-__all__ = ["semantic_rd_curve", "warn_unconverged"]
+__all__ = ["SweepPlan", "plan_sweep", "semantic_rd_curve", "warn_unconverged"]
 
 
 def semantic_rd_curve(
@@ -120,17 +122,84 @@ def semantic_rd_curve(
     Curve
     """
     t0 = time.perf_counter()
-    cp = make_problem(
-        p_x,
-        p_y_given_x,
-        d_rd,
-        beta=beta,
-        tol=tol,
-        max_iter=max_iter,
-        base=base,
-        accelerate=accelerate,
-    )
+    opts = curve_options(tol, max_iter, base, accelerate)
+    cp = make_problem(p_x, p_y_given_x, d_rd, beta=beta, options=opts)
     lam_arr = resolve_lams(cp.problem, cp.beta, lams, n_points, lam_range)
+    n_jobs = check_n_jobs(n_jobs, executor)
+    transition_rtol = check_positive(transition_rtol, "transition_rtol")
+    plan = plan_sweep(
+        cp,
+        lam_arr,
+        warm=warm,
+        direction=direction,
+        restarts=restarts,
+        perturbation=perturbation,
+        seed=seed,
+        chains=chains,
+        default_chains=n_jobs if executor is None else 1,
+        n_jobs=n_jobs,
+    )
+    with executor_for(executor, n_jobs) as ex:
+        with progress_bar(sum(plan.sizes), progress, "semantic R-D curve") as bar:
+            curve = plan.assemble(run_jobs(ex, run_chain, plan.jobs, bar, plan.sizes))
+        if locate_transitions:
+            jobs = transition_jobs(cp, curve, transition_rtol, plan.eps, plan.seed)
+            curve.transitions = run_jobs(ex, locate_between, jobs)
+            curve.total_iterations += sum(t.iterations for t in curve.transitions)
+    curve.wall_time = time.perf_counter() - t0
+    warn_unconverged(curve, "semantic_rd_curve")
+    return curve
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """A λ sweep cut into independent jobs (arguments of :func:`~.warm.run_chain`,
+    each with its number of points in ``sizes``), and how their points become a
+    :class:`Curve` (:meth:`assemble`)."""
+
+    cp: CurveProblem
+    lams: np.ndarray
+    jobs: list[tuple[CurveProblem, list[float], float, int]]
+    eps: float
+    seed: int
+    meta: dict[str, Any]
+
+    @property
+    def sizes(self) -> list[int]:
+        """Points per job."""
+        return [len(job[1]) for job in self.jobs]
+
+    def assemble(self, outs: Sequence[tuple[list[dict[str, Any]], int]]) -> Curve:
+        """The curve from the jobs' ``(points, iterations)``, in job order: per λ the
+        candidate of lowest F (ties: the earlier job)."""
+        candidates: dict[float, list[dict[str, Any]]] = {}
+        for pts, _ in outs:  # branches in job order: "up" before "down", then restarts
+            for p in pts:
+                candidates.setdefault(p["lam"], []).append(p)
+        return Curve.from_points(
+            [_best(candidates[float(lam)]) for lam in self.lams],
+            base=self.cp.base,
+            parameter="lam",
+            total_iterations=sum(its for _, its in outs),
+            meta=dict(self.meta),
+        )
+
+
+def plan_sweep(
+    cp: CurveProblem,
+    lam_arr: np.ndarray,
+    *,
+    warm: bool,
+    direction: str,
+    restarts: int,
+    perturbation: float | None,
+    seed: int,
+    chains: int | None,
+    default_chains: int,
+    n_jobs: int,
+) -> SweepPlan:
+    """Check the sweep's arguments (as :func:`semantic_rd_curve` documents them) and
+    cut the sweep over ``lam_arr`` (decreasing) into jobs."""
     if direction not in ("auto", "up", "down", "both"):
         raise ValueError(f"direction must be 'auto', 'up', 'down' or 'both', got {direction!r}")
     restarts = check_int(restarts, "restarts", minimum=0)
@@ -138,49 +207,26 @@ def semantic_rd_curve(
     if not 0 <= eps < 1:
         raise ValueError(f"perturbation must lie in [0, 1), got {perturbation!r}")
     seed = check_int(seed, "seed", minimum=0)
-    n_jobs = check_n_jobs(n_jobs, executor)
-    transition_rtol = check_positive(transition_rtol, "transition_rtol")
     if direction == "auto":
         direction = "down" if cp.beta == 0 else "up"
-    chains = _check_chains(chains, n_jobs if executor is None else 1, cp.beta, warm, direction)
-    jobs = _plan(lam_arr, warm, direction, chains, restarts, seed)
-    with executor_for(executor, n_jobs) as ex:
-        with progress_bar(sum(len(j[0]) for j in jobs), progress, "semantic R-D curve") as bar:
-            outs = run_jobs(
-                ex,
-                _run_chain,
-                [(cp, lams_j, eps, seed_j) for lams_j, seed_j in jobs],
-                bar,
-                [len(j[0]) for j in jobs],
-            )
-        candidates: dict[float, list[dict[str, Any]]] = {}
-        for pts, _ in outs:  # branches in job order: "up" before "down", then restarts
-            for p in pts:
-                candidates.setdefault(p["lam"], []).append(p)
-        curve = Curve.from_points(
-            [_best(candidates[float(lam)]) for lam in lam_arr],
-            base=cp.base,
-            parameter="lam",
-            total_iterations=sum(its for _, its in outs),
-            meta=dict(
-                kind="lambda sweep",
-                beta=cp.beta,
-                warm=warm,
-                direction=direction,
-                restarts=restarts,
-                perturbation=eps,
-                seed=seed,
-                n_jobs=n_jobs,
-                accelerate=accelerate,
-                shape=[cp.problem.n, cp.problem.m, cp.problem.k],
-            ),
-        )
-        if locate_transitions:
-            curve.transitions = locate_all(cp, curve, transition_rtol, eps, seed, ex)
-            curve.total_iterations += sum(t.iterations for t in curve.transitions)
-    curve.wall_time = time.perf_counter() - t0
-    warn_unconverged(curve, "semantic_rd_curve")
-    return curve
+    chains = _check_chains(chains, default_chains, cp.beta, warm, direction)
+    jobs = [
+        (cp, lams, eps, job_seed)
+        for lams, job_seed in _cut(lam_arr, warm, direction, chains, restarts, seed)
+    ]
+    meta = dict(
+        kind="lambda sweep",
+        beta=cp.beta,
+        warm=warm,
+        direction=direction,
+        restarts=restarts,
+        perturbation=eps,
+        seed=seed,
+        n_jobs=n_jobs,
+        accelerate=cp.options.accelerate,
+        shape=[cp.problem.n, cp.problem.m, cp.problem.k],
+    )
+    return SweepPlan(cp, lam_arr, jobs, eps, seed, meta)
 
 
 def _check_chains(chains: int | None, default: int, beta: float, warm: bool, direction: str) -> int:
@@ -198,7 +244,7 @@ def _check_chains(chains: int | None, default: int, beta: float, warm: bool, dir
     return chains
 
 
-def _plan(
+def _cut(
     lam_arr: np.ndarray, warm: bool, direction: str, chains: int, restarts: int, seed: int
 ) -> list[tuple[list[float], int]]:
     """The jobs of a sweep, ``(λ values in solving order, seed)`` each: the warm chains
@@ -220,36 +266,6 @@ def _split(seq: Sequence[float], parts: int) -> list[list[float]]:
     parts = max(1, min(parts, len(seq)))
     bounds = np.linspace(0, len(seq), parts + 1).round().astype(int)
     return [list(seq[bounds[i] : bounds[i + 1]]) for i in range(parts)]
-
-
-def _run_chain(
-    cp: CurveProblem, lams: Sequence[float], eps: float, seed: int
-) -> tuple[list[dict[str, Any]], int]:
-    """Warm-started chain over ``lams`` in the given order, the first point from a
-    seeded random start (a chain of one λ is a cold start). Returns the points and
-    the solver iterations spent.
-
-    The neighbour's encoder is handed on as it is (plus the perturbation): no symbol is
-    dropped. (Dropping symbols below 1e-6 mass was tried here and was the cause of
-    uncertified β = 0 points: on a discretised Gaussian the tails legitimately use
-    symbols of mass ~1e-7, and the accelerated phase, started without them, stalled
-    far from Blahut's certificate — ``docs/curves.md``.) A point that does not converge
-    from its warm start (for β = 0: is not certified) is solved again from a cold
-    seeded start, and the better result is kept (converged first, then lower F)."""
-    rng = np.random.default_rng(seed + 7919)
-    points, total = [], 0
-    start: Any = "random"
-    for lam in lams:
-        res = cp.solve(lam, start, seed=seed)
-        total += res.iterations
-        if not res.converged and not isinstance(start, str):
-            cold = cp.solve(lam, "random", seed=seed)
-            total += cold.iterations
-            if (cold.converged, -cold.objective) > (res.converged, -res.objective):
-                res = cold
-        points.append(point_row(res, cp))
-        start = perturb(res.encoder, eps, rng)
-    return points, total
 
 
 def _best(cands: list[dict[str, Any]]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import numpy as np
 from .._validation import check_int, check_positive, unit_name
 from ..measures import _entropy_nats
 from ..solver import SemanticRDResult
-from ._problem import CurveProblem, make_problem, perturb
+from ._problem import CurveProblem, curve_options, make_problem, perturb
 from .lam_range import lam_range_of
 from .result import TargetResult
 
@@ -72,16 +72,8 @@ def solve_for_rate(
     ValueError if the rate is not reachable (e.g. above ``log k`` or
     ``H(X)``). The search is sequential (each λ depends on the last): no executor.
     """
-    cp = make_problem(
-        p_x,
-        p_y_given_x,
-        d_rd,
-        beta=beta,
-        tol=tol,
-        max_iter=max_iter,
-        base=base,
-        accelerate=accelerate,
-    )
+    opts = curve_options(tol, max_iter, base, accelerate)
+    cp = make_problem(p_x, p_y_given_x, d_rd, beta=beta, options=opts)
     rate = check_positive(rate, "rate")
     search = TargetSearch(atol, warm, lam_guess, perturbation, max_evals, seed)
     return solve_target(cp, cp.beta, "rate", rate, search)
@@ -114,16 +106,8 @@ def solve_for_distortion(
     """
     if which not in ("distortion", "distortion_rd"):
         raise ValueError(f"which must be 'distortion' or 'distortion_rd', got {which!r}")
-    cp = make_problem(
-        p_x,
-        p_y_given_x,
-        d_rd,
-        beta=beta,
-        tol=tol,
-        max_iter=max_iter,
-        base=base,
-        accelerate=accelerate,
-    )
+    opts = curve_options(tol, max_iter, base, accelerate)
+    cp = make_problem(p_x, p_y_given_x, d_rd, beta=beta, options=opts)
     distortion = check_positive(distortion, "distortion")
     search = TargetSearch(atol, warm, lam_guess, perturbation, max_evals, seed)
     return solve_target(cp, cp.beta, which, distortion, search)

@@ -1,22 +1,20 @@
 """Phase transitions: bisection of the critical λ where the effective number of
 reproduction symbols (:func:`effective_symbols`) changes, for one bracket
-(:func:`locate_transition`) or for every change along a curve (:func:`locate_all`,
-one independent job per transition)."""
+(:func:`locate_transition`) or for every change along a curve (:func:`transition_jobs`, one independent
+:func:`locate_between` job per transition)."""
 
 from __future__ import annotations
 
 import math
-from concurrent.futures import Executor
 from dataclasses import replace
 
 import numpy as np
 
 from .._validation import check_int, check_positive
-from ._jobs import run_jobs
-from ._problem import CurveProblem, effective_symbols, make_problem, perturb
+from ._problem import CurveProblem, curve_options, effective_symbols, make_problem, perturb
 from .result import Curve, Transition
 
-__all__ = ["locate_all", "locate_transition"]
+__all__ = ["locate_between", "locate_transition", "transition_jobs"]
 
 #: iterations of one bisection probe (and of its second, trend-deciding stage)
 PROBE_ITER = 4_000
@@ -53,16 +51,8 @@ def locate_transition(
     ``max_iter`` (of the two end points; each probe has ``probe_iter``), ``base``,
     ``accelerate`` as for :func:`semantic_rd_curve`.
     """
-    cp = make_problem(
-        p_x,
-        p_y_given_x,
-        d_rd,
-        beta=beta,
-        tol=tol,
-        max_iter=max_iter,
-        base=base,
-        accelerate=accelerate,
-    )
+    opts = curve_options(tol, max_iter, base, accelerate)
+    cp = make_problem(p_x, p_y_given_x, d_rd, beta=beta, options=opts)
     a = check_positive(lam_low_rate, "lam_low_rate")
     b = check_positive(lam_high_rate, "lam_high_rate")
     if not a > b:
@@ -82,27 +72,21 @@ def locate_transition(
     return replace(t, iterations=t.iterations + ra.iterations + rb.iterations)
 
 
-def locate_all(
-    cp: CurveProblem,
-    curve: Curve,
-    rtol: float,
-    eps: float,
-    seed: int,
-    executor: Executor | None,
-) -> list[Transition]:
-    """Every change of ``n_effective`` between neighbours of ``curve``, bisected to
-    ``rtol``: one job per transition on ``executor`` (None: here), in curve order."""
+def transition_jobs(
+    cp: CurveProblem, curve: Curve, rtol: float, eps: float, seed: int
+) -> list[tuple[CurveProblem, list[float], float, int, int, float, float, int]]:
+    """The arguments of :func:`locate_between` for every change of ``n_effective``
+    between neighbours of ``curve`` (in curve order): independent jobs."""
     ne = curve.n_effective
     lams = [float(v) for v in curve.lam]
-    jobs = [
+    return [
         (cp, lams[: i + 1], lams[i + 1], int(ne[i]), int(ne[i + 1]), rtol, eps, seed)
         for i in range(len(curve) - 1)
         if ne[i] != ne[i + 1]
     ]
-    return run_jobs(executor, _locate_between, jobs)
 
 
-def _locate_between(
+def locate_between(
     cp: CurveProblem,
     path: list[float],
     b: float,
