@@ -196,10 +196,9 @@ def curve_family(
     warm chains and restarts of all members are the independent jobs of one map, on
     ``executor`` (any :class:`concurrent.futures.Executor`) or a local pool of
     ``n_jobs > 1`` processes; every executor gives the same numbers. Each member's
-    ``wall_time`` is that of the whole family (they run together). The solver options ``tol``, ``max_iter``,
-    ``base``, ``accelerate`` as for :func:`semantic_rd_curve`.
+    ``wall_time`` is the summed run time of its jobs. The solver options ``tol``,
+    ``max_iter``, ``base``, ``accelerate`` as for :func:`semantic_rd_curve`.
     """
-    t0 = time.perf_counter()
     b = _check_betas(betas)
     n_jobs = check_n_jobs(n_jobs, executor)
     opts = curve_options(tol, max_iter, base, accelerate)
@@ -227,6 +226,5 @@ def curve_family(
         curves.append(p.assemble(outs[first : first + len(p.jobs)]))
         first += len(p.jobs)
     for c in curves:
-        c.wall_time = time.perf_counter() - t0  # the members ran together
         warn_unconverged(c, "curve_family")
     return curves

@@ -169,18 +169,20 @@ class SweepPlan:
         """Points per job."""
         return [len(job[1]) for job in self.jobs]
 
-    def assemble(self, outs: Sequence[tuple[list[dict[str, Any]], int]]) -> Curve:
-        """The curve from the jobs' ``(points, iterations)``, in job order: per λ the
-        candidate of lowest F (ties: the earlier job)."""
+    def assemble(self, outs: Sequence[tuple[list[dict[str, Any]], int, float]]) -> Curve:
+        """The curve from the jobs' ``(points, iterations, seconds)``, in job order: per
+        λ the candidate of lowest F (ties: the earlier job); ``wall_time`` is the jobs'
+        summed run time."""
         candidates: dict[float, list[dict[str, Any]]] = {}
-        for pts, _ in outs:  # branches in job order: "up" before "down", then restarts
+        for pts, _, _ in outs:  # branches in job order: "up" before "down", then restarts
             for p in pts:
                 candidates.setdefault(p["lam"], []).append(p)
         return Curve.from_points(
             [_best(candidates[float(lam)]) for lam in self.lams],
             base=self.cp.base,
             parameter="lam",
-            total_iterations=sum(its for _, its in outs),
+            total_iterations=sum(out[1] for out in outs),
+            wall_time=sum(out[2] for out in outs),
             meta=dict(self.meta),
         )
 
