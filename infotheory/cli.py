@@ -38,12 +38,16 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .options import SolverOptions
 from .problem import Problem
 from .sources import Source
+
+if TYPE_CHECKING:  # the curves package is imported by the commands that use it
+    from .curves import Curve
 
 __all__ = ["main"]
 
@@ -352,7 +356,7 @@ def _load_source(args: argparse.Namespace) -> Source:
         )
 
 
-def _solver_kw(args: argparse.Namespace) -> dict:
+def _solver_kw(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments every command passes on: solver options, seed, jobs, progress."""
     return dict(
         tol=args.tol,
@@ -365,7 +369,7 @@ def _solver_kw(args: argparse.Namespace) -> dict:
     )
 
 
-def _write_curve(curve, out: str | None, stem: str) -> list[str]:
+def _write_curve(curve: Curve, out: str | None, stem: str) -> list[str]:
     if not out:
         return []
     os.makedirs(out, exist_ok=True)

@@ -1,7 +1,7 @@
 """Phase transitions: bisection of the critical λ where the effective number of
 reproduction symbols (:func:`effective_symbols`) changes, for one bracket
-(:func:`locate_transition`) or for every change along a curve (:func:`transition_jobs`, one independent
-:func:`locate_between` job per transition)."""
+(:func:`locate_transition`) or for every change along a curve (:func:`transition_jobs`:
+one independent :func:`locate_between` job per transition)."""
 
 from __future__ import annotations
 
