@@ -1,4 +1,4 @@
-"""Two log-domain helpers shared by the solver, its accelerated phases and the
+"""Log-domain helpers shared by the solver, its accelerated phases and the
 channel-capacity iteration (NumPy only; nats)."""
 
 from __future__ import annotations
@@ -27,3 +27,10 @@ def log_likelihood(
     out = np.matmul(p_y_given_x, log_r.T, out=out)
     out[(p_y_given_x @ zero.T.astype(np.float64)) > 0] = -np.inf
     return out
+
+
+def row_entropies(p_y_given_x: np.ndarray) -> np.ndarray:
+    """``H(Y|X=x)`` in nats for every row of a conditional distribution (``0 log 0 = 0``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(p_y_given_x > 0, p_y_given_x * np.log(p_y_given_x), 0.0)
+    return -t.sum(axis=1)

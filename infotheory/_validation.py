@@ -41,7 +41,7 @@ def _native(a: object) -> np.ndarray:
     """``a`` as a NumPy array of its own dtype (torch tensors through ``.numpy()``,
     detached and on the CPU; torch is not imported here)."""
     if hasattr(a, "detach") and hasattr(a, "cpu") and hasattr(a, "numpy"):
-        a = a.detach().cpu().numpy()  # type: ignore[union-attr]
+        a = a.detach().cpu().numpy()
     arr = np.asarray(a)
     if arr.dtype.kind in "US":  # numbers given as strings
         arr = arr.astype(np.float64)
@@ -54,7 +54,14 @@ def as_float_array(a: object, name: str, *, ndim: int | None = None) -> np.ndarr
 
 
 def _as_float(a: object, name: str, ndim: int | None) -> tuple[np.ndarray, np.dtype]:
-    """``(float64 array, dtype of the input)`` (:func:`as_float_array`)."""
+    """``(float64 array, dtype of the input)`` (:func:`as_float_array`). bfloat16 input (a
+    torch tensor, or NumPy through ``ml_dtypes``) is refused with a ``TypeError`` naming
+    ``name``: 8 significant bits cannot hold a distribution to the checks' tolerance."""
+    if "bfloat16" in str(getattr(a, "dtype", "")):
+        raise TypeError(
+            f"{name} has dtype bfloat16 (8 significant bits): too coarse for a distribution "
+            "checked to 1e-8, and not a NumPy type; convert it first, e.g. tensor.double()"
+        )
     try:
         native = _native(a)
         if native.dtype.kind == "c":  # astype would drop the imaginary part (a warning only)

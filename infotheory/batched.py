@@ -8,7 +8,7 @@ and its answer is the one-by-one answer.
 
 Backends:
 
-* ``device=None`` (default): Numba. Phase 1: :func:`infotheory.kernels.batch_plain_run`
+* ``device=None`` (default): Numba. Phase 1: :func:`infotheory.backend_batch.run`
   runs all plain steps of one problem in one call (the stopping rules included, no
   Python per step), each row of step 1 fused (logits, a vectorised ``exp``,
   normalisation, steps 2–3) so that the row stays in L1 and the problem in L2;
@@ -38,19 +38,17 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import accelerate as _accel
-from . import kernels
-from ._validation import as_float_array, check_base, check_int, check_positive
-from .problem import Problem
-from .solver import (
-    _DEAD_CHECK_EVERY,
-    ConvergenceWarning,
-    InitSpec,
-    SemanticRDResult,
-    _iterate,
-    _marginals,
-    _row_entropies,
-    _solve,
-)
+from . import backend_batch
+from ._validation import as_float_array
+from .core import marginals, stop_message
+from .options import DEFAULTS, SolverOptions
+from .pipeline import evaluate, solve_start
+from .problem import InitSpec, Point, Problem
+from .result import ConvergenceWarning, SemanticRDResult
+
+#: from this many encoder entries (n·k) up a pool thread runs both phases of a problem, so
+#: one thread's Python (phase 2) overlaps another's Numba (phase 1)
+OVERLAP_MIN_SIZE = 1 << 16
 
 #: the float32 phase of the torch backend stops at this residual (and, at β = 0, this
 #: Blahut gap in nats): ~100 float32 ulps, what float32 steps can still resolve
@@ -126,12 +124,12 @@ def semantic_rd_batch(
     lams: object,
     betas: object = 0.0,
     init: InitSpec = "random",
-    seed: int = 0,
-    tol: float = 1e-10,
-    gap_tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
-    accelerate: bool | str = "auto",
+    seed: int = DEFAULTS.seed,
+    tol: float = DEFAULTS.tol,
+    gap_tol: float = DEFAULTS.gap_tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
+    accelerate: bool | str = DEFAULTS.accelerate,
     device: str | None = None,
     dtype: str = "float64",
 ) -> BatchResult:
@@ -187,90 +185,55 @@ def semantic_rd_batch(
     True
     """
     pb = Problem.from_arrays(p_x, p_y_given_x, d_rd)
-    px, pyx, d = pb.p_x, pb.p_y_given_x, pb.d_rd
     lam, beta = _check_params(lams, betas)
-    tol = check_positive(tol, "tol")
-    gap_tol = check_positive(gap_tol, "gap_tol")
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
-    seed = check_int(seed, "seed", minimum=0)
-    log_base = check_base(base)
-    if accelerate not in ("auto", True, False):
-        raise ValueError(f"accelerate must be 'auto', True or False, got {accelerate!r}")
+    options = SolverOptions(
+        tol=tol, gap_tol=gap_tol, max_iter=max_iter, base=base, accelerate=accelerate, seed=seed
+    )
     if device not in (None, "cpu", "cuda"):
         raise ValueError(f"device must be None (Numba), 'cpu' or 'cuda', got {device!r}")
     if dtype not in ("float64", "float32"):
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
-    enc0 = pb.start(init, seed)
-    gap_nats = gap_tol * log_base
+    enc0 = pb.start(init, options.seed)
+    points = [Point(pb, float(b_), float(l_)) for b_, l_ in zip(beta, lam)]
 
     with threadpool_limits(limits=1, user_api="blas"):
         if device is None:
             # accelerated problems run the plain warm-up in the batch kernel, then the
             # accelerated phase of semantic_rd (as it does one by one)
-            accel = accelerate == "auto" or bool(accelerate)
-            results = _run_numba(
-                px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base, accel
-            )
+            results = _run_numba(points, enc0, options)
             backend = "numba"
         else:
             from ._torch_backend import run_torch
 
             # float32 stops at what float32 can resolve (FLOAT32_TOL); float64 finishes
-            tol_t, gap_t = (
-                (tol, gap_nats)
-                if dtype == "float64"
-                else (max(tol, FLOAT32_TOL), max(gap_nats, FLOAT32_TOL))
-            )
+            tol_t, gap_t = (options.tol, options.gap_tol_nats)
+            if dtype == "float32":
+                tol_t, gap_t = max(tol_t, FLOAT32_TOL), max(gap_t, FLOAT32_TOL)
             encs, iters, conv = run_torch(
-                px, pyx, d, enc0, lam, beta, tol_t, gap_t, max_iter, device, dtype
+                pb, enc0, lam, beta, tol_t, gap_t, options.max_iter, device, dtype
             )
             backend = f"torch-{device}"
-            if dtype == "float32":
-                # float32 cannot reach the float64 tolerances (its residual stalls at
-                # rounding, sometimes at exactly 0 far from the answer): every problem is
-                # finished in float64 by the accelerated path of semantic_rd from its
-                # float32 encoder, so it meets tol/gap_tol or is reported unconverged
-                results = [
-                    _finish_float64(
-                        px,
-                        pyx,
-                        d,
-                        encs[b],
-                        float(beta[b]),
-                        float(lam[b]),
-                        tol,
-                        gap_nats,
-                        max_iter,
-                        log_base,
-                        int(iters[b]),
-                    )
-                    for b in range(lam.size)
-                ]
-            else:
-                results = [
-                    _evaluate(
-                        px,
-                        pyx,
-                        d,
-                        encs[b],
-                        float(beta[b]),
-                        float(lam[b]),
-                        log_base,
-                        int(iters[b]),
-                        bool(conv[b]),
-                        max_iter,
-                    )
-                    for b in range(lam.size)
-                ]
+            # float32 cannot reach the float64 tolerances (its residual stalls at
+            # rounding, sometimes at exactly 0 far from the answer): every problem is
+            # finished in float64 by the accelerated path of semantic_rd from its
+            # float32 encoder, so it meets tol/gap_tol or is reported unconverged
+            finish = _finish_float64 if dtype == "float32" else _evaluate
+            results = [
+                finish(pt, encs[b], options, int(iters[b]), bool(conv[b]))
+                for b, pt in enumerate(points)
+            ]
     if not all(r.converged for r in results):
         bad = [b for b, r in enumerate(results) if not r.converged]
         warnings.warn(
-            f"semantic_rd_batch: problems {bad} reached max_iter = {max_iter}; "
+            f"semantic_rd_batch: problems {bad} reached max_iter = {options.max_iter}; "
             "their results are not converged",
             ConvergenceWarning,
             stacklevel=2,
         )
-    col = lambda name: np.array([getattr(r, name) for r in results], dtype=np.float64)
+
+    def col(name: str) -> np.ndarray:
+        return np.array([getattr(r, name) for r in results], dtype=np.float64)
+
     return BatchResult(
         results=results,
         lam=lam,
@@ -289,35 +252,14 @@ def semantic_rd_batch(
     )
 
 
-def _message(converged: bool, beta: float, max_iter: int) -> str:
-    if not converged:
-        return f"reached max_iter = {max_iter}"
-    if beta == 0:
-        return "certified: rate - rate_lower_bound <= gap_tol"
-    return "stationary point of eqs. (12)-(15): residual <= tol (non-convex for beta > 0)"
-
-
-def _finish_float64(px, pyx, d, enc32, beta, lam, tol, gap_nats, max_iter, log_base, steps32):
+def _finish_float64(
+    point: Point, enc32: np.ndarray, options: SolverOptions, steps32: int, _conv: bool
+) -> SemanticRDResult:
     """A float32 result finished in float64 (the accelerated path of
     :func:`infotheory.semantic_rd`, no warm-up, up to ``max_iter`` more steps);
     ``iterations`` counts both phases."""
     enc = enc32 / enc32.sum(axis=1, keepdims=True)
-    res = _solve(
-        px,
-        pyx,
-        d,
-        enc,
-        beta,
-        lam,
-        tol,
-        gap_nats,
-        max_iter,
-        log_base,
-        None,
-        True,
-        warmup=0,
-        warn=False,
-    )
+    res = solve_start(point, enc, options, None, 0)
     return replace(
         res,
         iterations=steps32 + res.iterations,
@@ -325,106 +267,85 @@ def _finish_float64(px, pyx, d, enc32, beta, lam, tol, gap_nats, max_iter, log_b
     )
 
 
-def _evaluate(px, pyx, d, enc, beta, lam, log_base, iterations, converged, max_iter):
-    """The result of problem ``(β, λ)`` from its final encoder (NumPy code of
+def _evaluate(
+    point: Point, enc: np.ndarray, options: SolverOptions, iterations: int, converged: bool
+) -> SemanticRDResult:
+    """The result of a problem from its final encoder (the NumPy code of
     :func:`infotheory.evaluate_encoder`), with the batch's iteration count."""
-    ev = _iterate(px, pyx, d, enc, beta, lam, 0.0, 0.0, 1, log_base, None, evaluate_only=True)
+    ev = evaluate(point, enc, options.log_base)
     return replace(
-        ev, iterations=iterations, converged=converged, message=_message(converged, beta, max_iter)
+        ev,
+        iterations=iterations,
+        converged=converged,
+        message=stop_message(converged, point.beta, options.max_iter),
+        max_iter_reached=not converged,
     )
 
 
-def _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base, accel):
+def _run_numba(
+    points: list[Point], enc0: np.ndarray, options: SolverOptions
+) -> list[SemanticRDResult]:
     """Every problem of the batch, each with its own stopping rules.
 
-    Phase 1, :func:`plain`: plain eq. (17) by :func:`infotheory.kernels.batch_plain_run`
-    (all steps of a problem in one call, its data cache-resident), for ``accel`` only
-    the ``accelerate.WARMUP`` warm-up steps. Phase 2, :func:`finish`: the accelerated
-    phase of :func:`infotheory.solver._solve` where needed, and the result.
+    Phase 1, :func:`plain`: plain eq. (17) by :func:`infotheory.backend_batch.run`
+    (all steps of a problem in one call, its data cache-resident), for ``accelerate``
+    only the ``accelerate.WARMUP`` warm-up steps. Phase 2, :func:`finish`: the
+    accelerated phase of :func:`infotheory.pipeline.solve_start` where needed, and the
+    result.
 
     Problems are independent: a pool of ``numba.get_num_threads()`` threads takes them
     one at a time, each thread with Numba's parallel builds limited to itself
     (``numba.set_num_threads(1)`` is per thread): the parallelism is over problems, the
     coarse grain, and never nested."""
-    n, k = d.shape
-    m = pyx.shape[1]
-    h_x = _row_entropies(pyx)
-    joint_xy = px[:, None] * pyx
-    q0, r0 = _marginals(joint_xy, enc0, np.full((k, m), 1.0 / m))  # as solver._iterate
+    pb = points[0].problem
+    accel, max_iter = options.accelerated, options.max_iter
+    q0, r0 = _marginals0(pb, enc0)
     limit = min(_accel.WARMUP, max_iter) if accel else max_iter
 
-    def plain(b: int):
+    def plain(b: int) -> tuple[np.ndarray, int, bool] | None:
         """Phase 1 (Numba, without the GIL): the plain steps of problem ``b``."""
-        beta_b, lam_b = float(beta[b]), float(lam[b])
-        if accel and beta_b > 0:
+        pt = points[b]
+        if accel and pt.beta > 0:
             return None  # solved entirely in phase 2
         enc, q, r = enc0.copy(), q0.copy(), r0.copy()
-        steps, conv, _ = kernels.batch_plain_run(
-            px,
-            pyx,
-            h_x,
-            d / lam_b,
-            beta_b / lam_b,
+        steps, conv, _ = backend_batch.run(
+            pb.p_x,
+            pb.p_y_given_x,
+            pb.row_entropies,
+            pt.dl,
+            pt.coef,
             enc,
             q,
             r,
-            tol,
-            gap_nats,
+            options.tol,
+            options.gap_tol_nats,
             limit,
-            _DEAD_CHECK_EVERY,
         )
         return enc, int(steps), bool(conv)
 
-    def finish(b: int, state) -> SemanticRDResult:
+    def finish(b: int, state: tuple[np.ndarray, int, bool] | None) -> SemanticRDResult:
         """Phase 2 (NumPy): the accelerated phase where needed, and the result."""
-        beta_b, lam_b = float(beta[b]), float(lam[b])
+        pt = points[b]
         if state is None:
             # the accelerated β > 0 path (SQP and Newton) turns rounding-level differences
             # of its start into different iteration counts: the single-problem path
             # gives the one-by-one answer exactly
-            return _solve(
-                px,
-                pyx,
-                d,
-                enc0.copy(),
-                beta_b,
-                lam_b,
-                tol,
-                gap_nats,
-                max_iter,
-                log_base,
-                None,
-                True,
-            )
+            return solve_start(pt, enc0.copy(), options)
         enc, steps, conv = state
         if not conv and accel and steps < max_iter:
             # finish on the accelerated single-problem path (semantic_rd after its warm-up)
-            return _solve(
-                px,
-                pyx,
-                d,
-                enc,
-                beta_b,
-                lam_b,
-                tol,
-                gap_nats,
-                max_iter - steps,
-                log_base,
-                None,
-                True,
-                warmup=0,
-                it0=steps,
-            )
-        return _evaluate(px, pyx, d, enc, beta_b, lam_b, log_base, steps, conv, max_iter)
+            rest = replace(options, max_iter=max_iter - steps)
+            return solve_start(pt, enc, rest, None, 0, steps)
+        return _evaluate(pt, enc, options, steps, conv)
 
-    bsz = lam.size
+    bsz = len(points)
     workers = min(numba.get_num_threads(), bsz)
     if workers <= 1:
         return [finish(b, plain(b)) for b in range(bsz)]
     with ThreadPoolExecutor(
         max_workers=workers, initializer=numba.set_num_threads, initargs=(1,)
     ) as pool:
-        if n * k >= kernels.PARALLEL_MIN_SIZE and numba.threading_layer() != "workqueue":
+        if pb.n * pb.k >= OVERLAP_MIN_SIZE and numba.threading_layer() != "workqueue":
             # large problems: each task runs both phases, so one thread's Python (phase 2)
             # overlaps the other's Numba (phase 1); phase 2 calls the parallel builds of
             # the single-problem step, which the workqueue layer cannot run from two
@@ -434,3 +355,8 @@ def _run_numba(px, pyx, d, enc0, lam, beta, tol, gap_nats, max_iter, log_base, a
     # small problems: phase 2 is mostly Python, which two threads only fight over (GIL)
     # (and, under the workqueue layer, phase 2 must stay in one thread)
     return [finish(b, states[b]) for b in range(bsz)]
+
+
+def _marginals0(pb: Problem, enc0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``q_0``, ``r_0`` of the start (as the single-problem backend forms them)."""
+    return marginals(pb.joint_xy, enc0, np.full((pb.k, pb.m), 1.0 / pb.m))

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._logdomain import log_likelihood as _log_likelihood
-from ._validation import check_base, check_conditional, check_int, check_positive
-from .solver import ConvergenceWarning, _row_entropies
+from ._logdomain import row_entropies
+from ._validation import check_conditional
+from .options import DEFAULTS, SolverOptions
+from .result import ConvergenceWarning
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,9 @@ def _information(w: np.ndarray, h_w: np.ndarray, r: np.ndarray) -> float:
 def channel_capacity(
     p_y_given_x: object,
     *,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
 ) -> CapacityResult:
     """Capacity ``C = max_r I(X;Y)`` of a discrete memoryless channel (Blahut–Arimoto).
 
@@ -115,18 +117,17 @@ def channel_capacity(
     (True, True)
     """
     w = check_conditional(p_y_given_x, "p_y_given_x")
-    tol = check_positive(tol, "tol")
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
-    log_base = check_base(base)
+    opts = SolverOptions(tol=tol, max_iter=max_iter, base=base)  # the solver's checks and defaults
+    tol, max_iter, log_base = opts.tol, opts.max_iter, opts.log_base
     n = w.shape[0]
-    h_w = _row_entropies(w)  # H(Y|X=x), so that Σ_y W log W = -h_w
+    h_w = row_entropies(w)  # H(Y|X=x), so that Σ_y W log W = -h_w
     r = np.full(n, 1.0 / n)
     omega = 2.0
     converged = False
     message = f"reached max_iter = {max_iter}"
     it = 0
     lower = upper = 0.0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (reported)
         dv, q = _divergences(w, h_w, r)
         upper = float(dv.max())  # I_U = max_x D(x)
         m = upper

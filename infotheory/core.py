@@ -88,21 +88,30 @@ def eq17_step(
     r: np.ndarray,
     p_x: np.ndarray,
     p_y_given_x: np.ndarray,
+    joint_xy: np.ndarray,
     neg_dl: np.ndarray,
     coef: float,
+    *,
+    fallback: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One eq. (17) step from ``(log q_k, r_k)`` over the columns of ``neg_dl = -d_RD/λ``
-    (all symbols, or a support).
+    (all symbols, or a support); ``joint_xy = p(x, y)``.
 
     Returns ``log μ_k(x)`` (eq. 13, without the constant ``coef·H(Y|X=x)``), the encoder
     ``p_k(x̂|x)`` (eq. 12), ``q_{k+1}`` (eq. 14) and ``N = p_{k+1}(y, x̂)`` (the numerator
-    of eq. 15, shape ``(m, k)``). A row ``x`` that reaches no symbol (every logit
-    ``-inf``) gets ``log μ = -inf`` and an encoder row of zeros."""
+    of eq. 15, shape ``(m, k)``). A row ``x`` whose every logit is ``-inf`` (it reaches no
+    symbol in use through ``d_IB``; possible for ``p(x) = 0``) falls back to the ``d_RD``
+    part alone when ``fallback`` (the backends' rule), else gets ``log μ = -inf`` and an
+    encoder row of zeros (the accelerated phase: such a state is never accepted)."""
     logits = log_likelihood(p_y_given_x, r) if coef > 0 else np.zeros_like(neg_dl)
     logits *= coef
     logits += neg_dl
     logits += log_q[None, :]
     top = logits.max(axis=1)
+    if fallback and coef > 0 and not np.all(np.isfinite(top)):
+        rows = ~np.isfinite(top)
+        logits[rows] = neg_dl[rows] + log_q[None, :]
+        top[rows] = logits[rows].max(axis=1)
     reach = np.isfinite(top)
     logits -= np.where(reach, top, 0.0)[:, None]
     enc = np.zeros_like(logits)
@@ -111,7 +120,7 @@ def eq17_step(
     enc /= np.where(reach, tot, 1.0)[:, None]
     log_mu = np.full(top.shape, -np.inf)
     log_mu[reach] = top[reach] + np.log(tot[reach])
-    return log_mu, enc, p_x @ enc, (p_x[:, None] * p_y_given_x).T @ enc
+    return log_mu, enc, p_x @ enc, joint_xy.T @ enc
 
 
 def marginals(

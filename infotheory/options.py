@@ -8,7 +8,6 @@ from them (validated once, in ``__post_init__``; every error names the field).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ._validation import check_base, check_int, check_positive
@@ -59,7 +58,6 @@ class SolverOptions:
         put("gap_tol", check_positive(self.gap_tol, "gap_tol"))
         put("max_iter", check_int(self.max_iter, "max_iter", minimum=1))
         check_base(self.base)
-        put("base", float(self.base))
         if not any(self.accelerate is v or self.accelerate == v for v in ("auto", True, False)):
             raise ValueError(f"accelerate must be 'auto', True or False, got {self.accelerate!r}")
         if self.restarts is not None:
@@ -69,7 +67,7 @@ class SolverOptions:
     @property
     def log_base(self) -> float:
         """``log(base)``: information quantities in nats are divided by it."""
-        return math.log(self.base)
+        return check_base(self.base)
 
     @property
     def gap_tol_nats(self) -> float:
@@ -88,3 +86,7 @@ class SolverOptions:
         if self.restarts is not None:
             return self.restarts
         return 0 if beta == 0 or k == 1 else DEFAULT_RESTARTS
+
+
+#: the defaults of every entry point (their keyword arguments default to these fields)
+DEFAULTS = SolverOptions()

@@ -21,6 +21,7 @@ from typing import Union
 
 import numpy as np
 
+from ._logdomain import row_entropies
 from ._validation import as_float_array, check_conditional, check_distribution, check_positive
 
 #: a start of the iteration: "random" (seeded Dirichlet(1) rows), "uniform" or an (n, k) array
@@ -97,10 +98,7 @@ class Problem:
     @cached_property
     def row_entropies(self) -> np.ndarray:
         """``H(Y|X=x)`` in nats for every row (``0 log 0 = 0``)."""
-        pyx = self.p_y_given_x
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(pyx > 0, pyx * np.log(pyx), 0.0)
-        return -t.sum(axis=1)
+        return row_entropies(self.p_y_given_x)
 
     @cached_property
     def joint_xy(self) -> np.ndarray:

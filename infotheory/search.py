@@ -3,13 +3,14 @@
 For ``β > 0`` the problem of eq. (11) is not convex: eq. (17) (plain or accelerated)
 ends at *a* stationary point of eqs. (12)–(15), which depends on the start. The
 default answer is the lowest ``F`` over several starts, each solved to convergence by
-the same solver (:func:`infotheory.solver._solve`, passed in as ``solve``):
+the same solver (:func:`infotheory.pipeline.solve_start`, passed in as ``solve``; independent starts through
+:func:`infotheory.parallel.map_jobs`):
 
 1. the start the caller asked for (``init``/``seed``): the single-start answer of
    ``restarts=0`` is always a candidate, so the default is never worse than it;
 2. the uniform encoder;
 3. the best deterministic encoders found by a hard-assignment local search
-   (:func:`infotheory.kernels.hard_local_search`, single moves and pair swaps as in
+   (:func:`infotheory.hard_search.hard_local_search`, single moves and pair swaps as in
    sequential IB) from structured starts — nearest-distortion assignment
    ``argmin_x̂ d_RD(x, x̂)``, label-MAP clustering, the hard versions of the first two
    solutions — and ``HARD_RANDOM`` seeded random assignments; the distinct local
@@ -28,17 +29,21 @@ starts reached it and how far apart their objectives were (``docs/theory.md``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from . import kernels
+from . import hard_search
 from ._validation import unit_name
+from .core import Callback
+from .options import DEFAULT_RESTARTS, SolverOptions
+from .parallel import map_jobs
+from .problem import Point, random_encoder
+from .result import SemanticRDResult
 
-#: candidates after the caller's own start, by default at β > 0
-DEFAULT_RESTARTS = 4
+__all__ = ["DEFAULT_RESTARTS", "best_of_starts", "local_minima", "random_encoder"]
+
 #: local-search minima refined by eq. (17) (at most; fewer when restarts is smaller)
 HARD_REFINED = 3
 #: random deterministic encoders the local search starts from (besides the structured ones)
@@ -88,95 +93,58 @@ def local_minima(
     found: dict[bytes, tuple[float, np.ndarray]] = {}
     for st in starts:
         a = np.ascontiguousarray(st, dtype=np.int64).copy()
-        kernels.hard_local_search(px, pyx, dl, coef, a, HARD_SWEEPS)
-        found.setdefault(a.tobytes(), (kernels.hard_objective(px, pyx, dl, coef, a, k), a))
+        hard_search.hard_local_search(px, pyx, dl, coef, a, HARD_SWEEPS)
+        found.setdefault(a.tobytes(), (hard_search.hard_objective(px, pyx, dl, coef, a, k), a))
     ranked = sorted(found.values(), key=lambda t: t[0])
     return [a for _, a in ranked[:count]]
 
 
-def _run(executor: Executor | None, solve: Callable[..., Any], jobs: list[tuple]) -> list[Any]:
-    if executor is None or len(jobs) <= 1:
-        return [solve(*job) for job in jobs]
-    futures = [executor.submit(solve, *job) for job in jobs]
-    return [f.result() for f in futures]
-
-
-def random_encoder(n: int, k: int, seed: int) -> np.ndarray:
-    """The seeded random start of :func:`infotheory.semantic_rd` (``init="random"``):
-    Dirichlet(1) rows, strictly positive."""
-    enc = np.random.default_rng(seed).exponential(size=(n, k)) + 1e-12
-    return enc / enc.sum(axis=1, keepdims=True)
-
-
 def best_of_starts(
-    px,
-    pyx,
-    d,
-    enc0,
-    beta,
-    lam,
-    tol,
-    gap_tol_nats,
-    max_iter,
-    log_base,
-    callback,
-    accel,
+    point: Point,
+    enc0: np.ndarray,
+    options: SolverOptions,
+    callback: Callback | None,
     *,
     restarts: int,
-    seed: int,
     first: str,
-    executor: Executor | None,
-    solve: Callable[..., Any],
+    executor: Any,
+    solve: Callable[..., SemanticRDResult],
     warmup: int,
-):
-    """Solve from ``enc0`` (named ``first``) and ``restarts`` more starts (module
-    docstring) with ``solve`` (:func:`infotheory.solver._solve`, ``warmup`` plain steps
-    first); return the result of lowest ``F`` with ``starts``, ``starts_at_best``,
-    ``objective_spread``, ``start`` and ``message`` filled in. Nothing warns here: the
-    caller warns when the returned start did not converge."""
-    n, k = d.shape
+) -> SemanticRDResult:
+    """Solve ``point`` from ``enc0`` (named ``first``) and ``restarts`` more starts
+    (module docstring) with ``solve`` (:func:`infotheory.pipeline.solve_start`, a top-level
+    function, ``warmup`` plain steps first), through ``executor``
+    (:func:`infotheory.parallel.map_jobs`); return the result of lowest ``F`` with
+    ``starts``, ``starts_at_best``, ``objective_spread``, ``start`` and ``message``
+    filled in. Nothing warns here: the caller warns when the returned start did not
+    converge."""
+    pb = point.problem
+    px, pyx, d = pb.p_x, pb.p_y_given_x, pb.d_rd
+    n, k = pb.n, pb.k
+    seed = options.seed
 
-    def jobs(encs: list[np.ndarray]) -> list[tuple]:
-        return [
-            (
-                px,
-                pyx,
-                d,
-                e,
-                beta,
-                lam,
-                tol,
-                gap_tol_nats,
-                max_iter,
-                log_base,
-                callback,
-                accel,
-                warmup,
-                0,
-                False,
-            )
-            for e in encs
-        ]
+    def jobs(encs: list[np.ndarray]) -> list[tuple[Any, ...]]:
+        return [(point, e, options, callback, warmup) for e in encs]
 
     names, encs = [first], [enc0]
     if restarts >= 1:
         names.append("uniform")
         encs.append(np.full((n, k), 1.0 / k))
-    results = _run(executor, solve, jobs(encs))
+    results = map_jobs(executor, solve, jobs(encs))
     n_hard = min(HARD_REFINED, restarts - 1) if restarts >= 2 else 0
     encs = []
     if n_hard:
         rng = np.random.default_rng([seed, 10])
         starts = structured_assignments(pyx, d) + [np.argmax(r.encoder, axis=1) for r in results]
         starts += [rng.integers(0, k, n) for _ in range(HARD_RANDOM)]
-        minima = local_minima(px, pyx, d, beta, lam, starts, n_hard)
+        minima = local_minima(px, pyx, d, point.beta, point.lam, starts, n_hard)
         names += [f"local search {i + 1}" for i in range(len(minima))]
         encs = [smoothed(a, k) for a in minima]
     # the rest (and the local-search places that found no distinct minimum): random starts
     for s in range(seed + 1, seed + 1 + max(restarts - 1, 0) - len(encs)):
         encs.append(random_encoder(n, k, s))
         names.append(f"random (seed {s})")
-    results += _run(executor, solve, jobs(encs))
+    results += map_jobs(executor, solve, jobs(encs))
 
     objectives = np.array([r.objective for r in results])
     best = int(np.argmin(objectives))

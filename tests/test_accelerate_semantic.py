@@ -164,7 +164,7 @@ def test_a_needed_symbol_left_out_is_revived(monkeypatch):
     higher); the accelerated path re-checks symbols out of use against c(x̂) <= 1 with
     their rows of p(y|x̂) moved as plain iteration would move them, brings it back and
     reaches the optimum of a full start. With the rows frozen (one update) it does not."""
-    import infotheory.accelerate as accel
+    import infotheory.accelerate.newton as accel
 
     n, k = 20, 5
     x, xh = np.linspace(0, 1, n), np.linspace(0, 1, k)

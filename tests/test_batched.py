@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infotheory import ConvergenceWarning, kernels, rate_distortion, semantic_rd, semantic_rd_batch
+from infotheory import ConvergenceWarning, rate_distortion, semantic_rd, semantic_rd_batch
+from infotheory.core import LOGIT_FLOOR, TINY
+from infotheory.kernels import exp_row
 
 # these tests are about one start of the solver (the global strategy of issue 10
 # is tested in test_global.py): restarts=0
@@ -142,7 +144,7 @@ def test_symbol_out_of_use_is_brought_back():
 
 
 def test_large_problems_thread_pool_and_threads_do_not_change_results():
-    """n·k at kernels.PARALLEL_MIN_SIZE: both phases per problem in the thread pool. The
+    """n·k at batched.OVERLAP_MIN_SIZE: both phases per problem in the thread pool. The
     answers do not depend on the number of threads, and equal the one-by-one ones
     (iterations, objective; this line problem's objective is flat to 1e-16 over encoder
     changes of ~1e-6 at small λ, so encoders are compared between thread counts)."""
@@ -171,61 +173,18 @@ def test_batch_exp_row_within_an_ulp():
     """The kernel's vectorised exp: at most 1 ulp from e^w on [LOGIT_FLOOR, 0] (so at
     most 2 from NumPy's), the sentinel below LOGIT_FLOOR under TINY."""
     rng = np.random.default_rng(0)
-    w = np.concatenate(
-        [np.linspace(kernels.LOGIT_FLOOR, 0, 200_001), -rng.random(20_000), [-1e-300, 0.0]]
-    )
+    w = np.concatenate([np.linspace(LOGIT_FLOOR, 0, 200_001), -rng.random(20_000), [-1e-300, 0.0]])
     shift = 3.25
-    row, scale = w + shift, np.empty(w.size, dtype=np.int64)
+    row, scale = w + shift, np.empty(w.size)
     ref = np.exp(row - shift)
-    kernels.batch_exp_row(row, shift, scale)
-    got = row * scale.view(np.float64)
+    exp_row(row, shift, scale)
+    got = row * scale
     assert np.all(np.abs(got - ref) <= 2 * np.spacing(ref))
     assert np.mean(got == ref) > 0.8
     low = np.array([-690.01, -695.0, -700.0, -1e6, -np.inf])
     row = low.copy()
-    kernels.batch_exp_row(row, 0.0, scale[:5])
-    assert np.all(row * scale[:5].view(np.float64) < kernels.TINY)
-
-
-@pytest.mark.parametrize("case", ["rd", "ib", "fallback"])
-def test_batch_encoder_row_matches_encoder_step(case):
-    """One fused row equals the single-problem step (kernels.encoder_step): exact zeros
-    below the floor, the -inf fallback row, log μ and the residual."""
-    rng = np.random.default_rng(3)
-    k = 45
-    log_q = np.log(rng.dirichlet(np.ones(k)))
-    log_q[[3, 20]] = -np.inf
-    dl = rng.random((1, k)) * rng.choice([1.0, 3000.0], size=k)  # some beyond the floor
-    cen = np.log(rng.random((1, k)))
-    cen[0, 7] = -np.inf
-    coef = 0.0 if case == "rd" else 0.7
-    if case == "fallback":
-        cen[:] = -np.inf
-    h_x = np.array([0.3])
-    old = rng.dirichlet(np.ones(k))[None]
-    ref = np.empty((1, k))
-    log_mu, resid = np.empty(1), np.empty(1)
-    kernels.encoder_step(
-        log_q, dl, cen, coef, h_x, old, ref, log_mu, resid, np.empty(1), np.zeros(1, dtype=np.bool_)
-    )
-    enc_row, q_new = old[0].copy(), np.full(k, 0.25)
-    lm, rr = kernels.batch_encoder_row(
-        log_q,
-        dl[0],
-        cen[0],
-        coef,
-        h_x[0],
-        enc_row,
-        0.5,
-        q_new,
-        np.empty(k),
-        np.empty(k, dtype=np.int64),
-    )
-    np.testing.assert_allclose(enc_row, ref[0], rtol=1e-15, atol=0)
-    np.testing.assert_array_equal(enc_row == 0, ref[0] == 0)
-    assert (enc_row == 0).sum() >= 2
-    assert lm == pytest.approx(log_mu[0], rel=1e-15) and rr == pytest.approx(resid[0], rel=1e-14)
-    np.testing.assert_allclose(q_new, 0.25 + 0.5 * ref[0], rtol=1e-15)
+    exp_row(row, 0.0, scale[:5])
+    assert np.all(row * scale[:5] < TINY)
 
 
 def test_torch_float32_reaches_the_float64_answer_or_says_not():

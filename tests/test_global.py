@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infotheory import evaluate_encoder, information_bottleneck, kernels, semantic_rd
+from infotheory import evaluate_encoder, information_bottleneck, semantic_rd
+from infotheory.hard_search import hard_local_search, hard_objective
 from infotheory.search import DEFAULT_RESTARTS
 
 P_X = [0.25, 0.75]
@@ -114,12 +115,12 @@ def test_hard_local_search_finds_the_brute_force_optimum():
 
     best = min(itertools.product(range(k), repeat=n), key=lambda a: f_direct(np.array(a)))
     for a in (np.array(best), np.zeros(n, dtype=np.int64)):
-        f_kernel = kernels.hard_objective(px, pyx, d / lam, beta / lam, a.astype(np.int64), k)
+        f_kernel = hard_objective(px, pyx, d / lam, beta / lam, a.astype(np.int64), k)
         assert f_kernel - beta / lam * h_yx == pytest.approx(f_direct(a), abs=1e-12)
     found = []
     for s in range(4):
         a = np.random.default_rng(s).integers(0, k, n).astype(np.int64)
-        kernels.hard_local_search(px, pyx, d / lam, beta / lam, a, 100)
+        hard_local_search(px, pyx, d / lam, beta / lam, a, 100)
         f_a = f_direct(a)
         # a local minimum for single moves and pair swaps (checked by direct evaluation)
         for x in range(n):

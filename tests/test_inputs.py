@@ -77,7 +77,7 @@ def test_numbers_as_strings():
 
 
 def test_complex_input_is_refused_not_cast():
-    px, pyx, d = [0.5, 0.5], np.eye(2), 1 - np.eye(2)
+    _, pyx, d = [0.5, 0.5], np.eye(2), 1 - np.eye(2)
     for bad in (np.array([0.5 + 0j, 0.5]), [0.5 + 0j, 0.5]):
         with pytest.raises(TypeError, match="p_x must be an array of real numbers"):
             semantic_rd(bad, pyx, d, beta=1.0, lam=0.5)
@@ -123,3 +123,10 @@ def test_shape_errors_are_worded_alike_everywhere():
     ):
         with pytest.raises(ValueError, match=msg):
             call()
+
+
+def test_bfloat16_is_refused_naming_the_argument():
+    torch = pytest.importorskip("torch")
+    pyx = torch.eye(2, dtype=torch.bfloat16)
+    with pytest.raises(TypeError, match="p_y_given_x has dtype bfloat16"):
+        semantic_rd([0.5, 0.5], pyx, 1 - np.eye(2), beta=1.0, lam=0.5)

@@ -332,16 +332,36 @@ def test_max_iter_warns_and_reports_not_converged():
     x = np.linspace(0, 1, 30)
     with pytest.warns(ConvergenceWarning, match="max_iter = 5"):
         res = rate_distortion(np.full(30, 1 / 30), (x[:, None] - x) ** 2, lam=0.01, max_iter=5)
-    assert not res.converged and res.iterations == 5
+    assert not res.converged and res.iterations == 5 and res.max_iter_reached
 
 
 def test_callback_can_stop():
     res = rate_distortion([0.5, 0.5], 1 - np.eye(2), lam=0.5, callback=lambda it, enc: it == 3)
     assert res.iterations == 3 and res.message == "stopped by callback"
+    assert not res.max_iter_reached  # stopped, not out of budget: no warning
+
+
+def test_max_iter_is_per_start():
+    """Every start of the global strategy has its own budget of max_iter steps."""
+    x = np.linspace(0, 1, 12)
+    pyx = np.stack([x, 1 - x], axis=1)
+    with pytest.warns(ConvergenceWarning, match="max_iter = 3"):
+        res = semantic_rd(
+            np.full(12, 1 / 12),
+            pyx,
+            (x[:, None] - x[::4]) ** 2,
+            beta=1.0,
+            lam=0.05,
+            max_iter=3,
+            restarts=2,
+            accelerate=False,
+        )
+    assert res.starts == 3 and res.iterations == 3 and res.max_iter_reached
 
 
 def test_large_problem_uses_parallel_kernel_consistently():
-    """n·k above the parallel threshold gives the same trajectory as the serial build."""
+    """n·k above the parallel threshold gives the same trajectory as the serial build
+    (the parallel build runs when Numba has more than one thread)."""
     from infotheory import kernels
 
     rng = np.random.default_rng(10)
@@ -350,10 +370,11 @@ def test_large_problem_uses_parallel_kernel_consistently():
     enc0 = rng.dirichlet(np.ones(k), size=n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        par = semantic_rd(p_x, pyx, d, beta=0.5, lam=0.2, init=enc0, max_iter=5)
         old = kernels.PARALLEL_MIN_SIZE
-        kernels.PARALLEL_MIN_SIZE = 10**12
+        kernels.PARALLEL_MIN_SIZE = 0
         try:
+            par = semantic_rd(p_x, pyx, d, beta=0.5, lam=0.2, init=enc0, max_iter=5)
+            kernels.PARALLEL_MIN_SIZE = 10**12
             ser = semantic_rd(p_x, pyx, d, beta=0.5, lam=0.2, init=enc0, max_iter=5)
         finally:
             kernels.PARALLEL_MIN_SIZE = old

@@ -1,0 +1,80 @@
+"""The single-problem backend of the iteration core: eq. (17) by the Numba step kernels
+of :mod:`infotheory.kernels` and BLAS (:class:`NumpyBackend`, the
+:class:`infotheory.core.Backend` protocol).
+
+Buffers are allocated once per run; a step allocates nothing of size ``n·k``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels
+from ._logdomain import log_likelihood
+from .core import marginals
+from .problem import Point
+
+
+class NumpyBackend:
+    """Eq. (17) on one problem from the encoder ``enc`` (taken over, not copied).
+
+    ``q``/``q_new``, ``encoder``/``previous`` and ``log_mu`` follow
+    :class:`infotheory.core.Backend`; ``r`` is ``p(y|x̂)`` of the newest marginal
+    (rows of symbols out of use keep their last value)."""
+
+    def __init__(self, point: Point, enc: np.ndarray) -> None:
+        pb = point.problem
+        n, k = enc.shape
+        self.p_x, self.p_y_given_x, self.h_x = pb.p_x, pb.p_y_given_x, pb.row_entropies
+        self.joint_xy = pb.joint_xy
+        self.dl, self.coef = point.dl, point.coef
+        self.use_ib = self.coef > 0
+        self.encoder, self.previous = enc, np.empty_like(enc)
+        q, self.r = marginals(self.joint_xy, enc, np.full((k, pb.m), 1.0 / pb.m))
+        self.q, self.q_new = np.empty(k), q  # the first step starts from q_new
+        self.log_q = np.empty(k)
+        self.log_mu = np.empty(n)
+        self._row_resid = np.empty(n)
+
+    def step(self) -> float:
+        """Eq. (17) from ``(q_new, r)``; see :class:`infotheory.core.Backend`."""
+        self.q, self.q_new = self.q_new, self.q
+        q, log_q, new = self.q, self.log_q, self.previous
+        log_q.fill(-np.inf)
+        np.log(q, out=log_q, where=q > 0)
+        if self.use_ib:  # Σ_y p(y|x) log p_k(y|x̂) of eq. (17) step 1, computed into `new`
+            log_likelihood(self.p_y_given_x, self.r, out=new)
+        kernels.encoder_step(
+            log_q,
+            self.dl,
+            new,
+            self.coef,
+            self.h_x,
+            self.encoder,
+            new,
+            self.log_mu,
+            self._row_resid,
+        )
+        if self.use_ib:  # eq. (17) steps 2 and 3
+            q_new, self.r = marginals(self.joint_xy, new, self.r)
+            self.q_new[:] = q_new
+        else:  # eq. (17) step 2
+            np.matmul(self.p_x, new, out=self.q_new)
+        self.previous, self.encoder = self.encoder, new
+        return float(self._row_resid.max())
+
+    def certify(self, log_c: np.ndarray) -> None:
+        """Blahut's ``log c`` of the symbols out of use in ``q`` (explicit column sums)."""
+        dead = np.flatnonzero(self.q <= 0)
+        if dead.size:
+            log_c[dead] = kernels.dead_log_c(self.p_x, self.dl, self.log_mu, dead)
+
+    @classmethod
+    def encoder_from_marginals(cls, point: Point, q: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """Eq. (12) from the marginals: ``p(x̂|x) = q(x̂) e^{-d_S(x,x̂)/λ} / μ(x)`` (``d_IB``
+        through ``r = p(y|x̂)`` when ``β > 0``), by the same kernel as step 1 of eq. (17)."""
+        pb = point.problem
+        backend = cls(point, np.full((pb.n, pb.k), 1.0 / pb.k))
+        backend.q_new, backend.r = q.copy(), r.copy()
+        backend.step()
+        return backend.encoder
