@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .options import SolverOptions
+from .options import DEFAULTS
 from .problem import Problem
 from .sources import Source
 
@@ -167,7 +167,7 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
 
 def _add_solver_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("solver")
-    opts = SolverOptions()  # the one set of defaults
+    opts = DEFAULTS  # the one set of defaults
     for flag, kind, text in (
         ("--tol", float, "stationarity tolerance; at beta = 0 also Blahut's certificate"),
         ("--max-iter", int, "iteration cap per start"),

@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from .._validation import check_int, check_positive
+from ..options import DEFAULTS
 from ..problem import Problem
 from ._jobs import check_n_jobs, executor_for, progress_bar, run_jobs
 from ._problem import curve_options, make_problem
@@ -34,13 +35,13 @@ def ib_curve(
     transition_rtol: float = 1e-3,
     restarts: int = 0,
     seed: int = 0,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
     n_jobs: int = 1,
     executor: Executor | None = None,
     progress: bool | None = None,
-    accelerate: bool | str = "auto",
+    accelerate: bool | str = DEFAULTS.accelerate,
 ) -> Curve:
     """The information-bottleneck curve (information plane) by annealing in β_IB.
 
@@ -113,13 +114,13 @@ def beta_family(
     perturbation: float = 1e-3,
     rate_atol: float = 1e-4,
     seed: int = 0,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
     n_jobs: int = 1,
     executor: Executor | None = None,
     progress: bool | None = None,
-    accelerate: bool | str = "auto",
+    accelerate: bool | str = DEFAULTS.accelerate,
 ) -> Curve:
     """Sweep β at fixed λ or at fixed rate: the theoretical counterpart of Fig. 9.
 
@@ -181,12 +182,12 @@ def curve_family(
     lam_range: tuple[float, float] | None = None,
     restarts: int = 0,
     seed: int = 0,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
     n_jobs: int = 1,
     executor: Executor | None = None,
-    accelerate: bool | str = "auto",
+    accelerate: bool | str = DEFAULTS.accelerate,
 ) -> list[Curve]:
     """One λ-curve per β (each by :func:`semantic_rd_curve`), in parallel over β.
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_positive
+from ..options import DEFAULTS
 from ..solver import ConvergenceWarning
 from ._jobs import check_n_jobs, executor_for, progress_bar, run_jobs
 from ._problem import CurveProblem, curve_options, make_problem
@@ -41,14 +42,14 @@ def semantic_rd_curve(
     locate_transitions: bool = False,
     transition_rtol: float = 1e-3,
     seed: int = 0,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
     n_jobs: int = 1,
     executor: Executor | None = None,
     chains: int | None = None,
     progress: bool | None = None,
-    accelerate: bool | str = "auto",
+    accelerate: bool | str = DEFAULTS.accelerate,
 ) -> Curve:
     """Trace the semantic rate-distortion curve of eq. (11) over λ at fixed β.
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._validation import check_int, check_positive, unit_name
 from ..measures import _entropy_nats
+from ..options import DEFAULTS
 from ..solver import SemanticRDResult
 from ._problem import CurveProblem, curve_options, make_problem, perturb
 from .lam_range import lam_range_of
@@ -57,10 +58,10 @@ def solve_for_rate(
     perturbation: float | None = None,
     max_evals: int = 100,
     seed: int = 0,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
-    accelerate: bool | str = "auto",
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
+    accelerate: bool | str = DEFAULTS.accelerate,
 ) -> TargetResult:
     """Find the λ whose solution has ``I(X;X̂) = rate`` (units of ``base``) within ``atol``.
 
@@ -93,10 +94,10 @@ def solve_for_distortion(
     perturbation: float | None = None,
     max_evals: int = 100,
     seed: int = 0,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
-    accelerate: bool | str = "auto",
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
+    accelerate: bool | str = DEFAULTS.accelerate,
 ) -> TargetResult:
     """Find the λ whose solution has the given distortion within ``atol``.
 

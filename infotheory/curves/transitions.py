@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from .._validation import check_int, check_positive
+from ..options import DEFAULTS
 from ._problem import CurveProblem, curve_options, effective_symbols, make_problem, perturb
 from .result import Curve, Transition
 
@@ -32,10 +33,10 @@ def locate_transition(
     perturbation: float = 1e-3,
     probe_iter: int = PROBE_ITER,
     seed: int = 0,
-    tol: float = 1e-10,
-    max_iter: int = 100_000,
-    base: float = 2,
-    accelerate: bool | str = "auto",
+    tol: float = DEFAULTS.tol,
+    max_iter: int = DEFAULTS.max_iter,
+    base: float = DEFAULTS.base,
+    accelerate: bool | str = DEFAULTS.accelerate,
 ) -> Transition:
     """Bisect the critical λ between a low-rate and a high-rate state.
 
