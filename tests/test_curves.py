@@ -200,6 +200,16 @@ def test_beta_family_fixed_lambda_and_fixed_rate():
     assert np.all(np.diff(fr.distortion_rd) >= -1e-7)
 
 
+def test_beta_family_validation():
+    p_x, p_y, d = random_problem()
+    with pytest.raises(ValueError, match="perturbation must lie in"):
+        beta_family(p_x, p_y, d, betas=[0, 1], lam=0.2, perturbation=1.5)
+    with pytest.raises(ValueError, match="exactly one of lam"):
+        beta_family(p_x, p_y, d, betas=[0, 1])
+    with pytest.raises(ValueError, match="betas contains duplicates"):
+        beta_family(p_x, p_y, d, betas=[1, 1], lam=0.2)
+
+
 def test_csv_and_json_round_trip(tmp_path):
     p_x, p_y, d = random_problem()
     c = semantic_rd_curve(p_x, p_y, d, beta=0.5, n_points=5, restarts=1)

@@ -48,7 +48,10 @@ def test_curve_through_dask_matches_in_process(executor):
     lams = np.geomspace(1.0, 0.1, 8)
     # β = 0: the warm sweep in two chains, each chain one job
     local = semantic_rd_curve(*src, beta=0, lams=lams, chains=2)
-    assert_same(semantic_rd_curve(*src, beta=0, lams=lams, chains=2, executor=executor), local)
+    remote = semantic_rd_curve(*src, beta=0, lams=lams, chains=2, executor=executor)
+    assert_same(remote, local)
+    assert (local.meta["executor"], remote.meta["executor"]) == (None, type(executor).__name__)
+    assert local.meta["chains"] == remote.meta["chains"] == 2
     # β > 0: both directions, restarts and transition bisections as jobs
     p_x, p_y, d = random_problem()
     kw = dict(

@@ -154,10 +154,13 @@ def beta_family(
     lam = check_positive(lam, "lam") if lam is not None else None
     rate = check_positive(rate, "rate") if rate is not None else None
     rate_atol = check_positive(rate_atol, "rate_atol")
+    if not 0 <= float(perturbation) < 1:
+        raise ValueError(f"perturbation must lie in [0, 1), got {perturbation!r}")
     n_jobs = check_n_jobs(n_jobs, executor)
     pieces = [list(b)] if warm else [[beta] for beta in b]
     jobs = [(cp, [float(v) for v in p], lam, rate, rate_atol, perturbation, seed) for p in pieces]
-    with executor_for(executor, n_jobs) as ex, progress_bar(b.size, progress, "beta family") as bar:
+    pool = min(n_jobs, len(jobs))  # no local pool for a single job
+    with executor_for(executor, pool) as ex, progress_bar(b.size, progress, "beta family") as bar:
         outs = run_jobs(ex, family_chain, jobs, bar, [len(p) for p in pieces])
     curve = Curve.from_points(
         [p for pts, _ in outs for p in pts],
@@ -220,8 +223,9 @@ def curve_family(
         )
         for beta in b
     ]
-    with executor_for(executor, n_jobs) as ex:
-        outs = run_jobs(ex, run_chain, [job for p in plans for job in p.jobs])
+    jobs = [job for p in plans for job in p.jobs]
+    with executor_for(executor, min(n_jobs, len(jobs))) as ex:
+        outs = run_jobs(ex, run_chain, jobs)
     curves, first = [], 0
     for p in plans:
         curves.append(p.assemble(outs[first : first + len(p.jobs)]))

@@ -147,6 +147,7 @@ def semantic_rd_curve(
             jobs = transition_jobs(cp, curve, transition_rtol, plan.eps, plan.seed)
             curve.transitions = run_jobs(ex, locate_between, jobs)
             curve.total_iterations += sum(t.iterations for t in curve.transitions)
+    curve.meta["executor"] = None if executor is None else type(executor).__name__
     curve.wall_time = time.perf_counter() - t0
     warn_unconverged(curve, "semantic_rd_curve")
     return curve
@@ -226,6 +227,7 @@ def plan_sweep(
         perturbation=eps,
         seed=seed,
         n_jobs=n_jobs,
+        chains=chains,
         accelerate=cp.options.accelerate,
         shape=[cp.problem.n, cp.problem.m, cp.problem.k],
     )
