@@ -4,22 +4,33 @@ Every function returns a :class:`matplotlib.figure.Figure` built on the Agg
 canvas, so it works headless and never touches the user's pyplot backend;
 :func:`save_figure` writes it as a PNG. Units: rates and informations in bits by
 default (the curve's ``base``), distortions in units of ``d_RD``.
+
+A curve here is anything with the fields of :class:`infotheory.curves.Curve`; this
+module does not import :mod:`infotheory.curves` at run time (``Curve.plot`` imports
+this one), so the two never import each other in a loop.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ._validation import unit_name
-from .curves import Curve
+
+if TYPE_CHECKING:  # for the annotations only: infotheory.curves imports this module lazily
+    from .curves import Curve
 
 __all__ = ["plot_curve", "plot_information_plane", "plot_beta_family", "save_figure", "new_figure"]
+
+
+def _as_list(curves: Curve | Sequence[Curve]) -> list[Curve]:
+    """One curve (anything with a ``lam`` field) or a sequence of curves, as a list."""
+    return [curves] if hasattr(curves, "lam") else list(curves)  # type: ignore[list-item]
 
 
 def new_figure(
@@ -59,7 +70,7 @@ def plot_curve(
     band) and the lower convex envelope, the closed form ``closed_form(D, base=)``
     where given, and the located phase transitions as markers.
     """
-    curves = [curve] if isinstance(curve, Curve) else list(curve)
+    curves = _as_list(curve)
     if not curves:
         raise ValueError("curve must be a Curve or a non-empty sequence of Curves")
     if ax is None:
@@ -105,7 +116,7 @@ def plot_information_plane(
     title: str | None = None,
 ) -> Figure:
     """Relevance I(X̂;Y) against rate I(X;X̂) (the information plane), transitions marked."""
-    cs = [curves] if isinstance(curves, Curve) else list(curves)
+    cs = _as_list(curves)
     if not cs:
         raise ValueError("curves must be a Curve or a non-empty sequence of Curves")
     if ax is None:

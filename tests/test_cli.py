@@ -31,8 +31,11 @@ def test_curve_command_writes_table_csv_json_png(tmp_path, capsys):
         assert (tmp_path / name).stat().st_size > 0
     c = Curve.from_csv(tmp_path / "curve.csv")
     assert len(c) == 6
+
     # independent: the binary closed form R(D) = h(p) - h(D)
-    h = lambda t: -t * np.log2(t) - (1 - t) * np.log2(1 - t)
+    def h(t):
+        return -t * np.log2(t) - (1 - t) * np.log2(1 - t)
+
     pos = c.distortion_rd < 0.3 - 1e-9
     np.testing.assert_allclose(c.rate[pos], h(0.3) - h(c.distortion_rd[pos]), atol=1e-8, rtol=0)
     assert (tmp_path / "rd_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -223,3 +226,44 @@ def test_progress_flag(tmp_path, capsys):
     assert "semantic R-D curve" in capsys.readouterr().err
     assert main(["curve", "--n-points", "4", "--no-progress"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_lambda_path_never_reenters_a_file(monkeypatch, capsys):
+    """Issue 15, read as data: λ goes CLI → entry point → … → the solver without coming
+    back to a file it already left. Every call of the solver from the curves package is
+    recorded with the infotheory files on its stack (runs of one file merged): no file
+    may appear twice."""
+    import os
+    import traceback
+
+    import infotheory
+    import infotheory.curves._problem as point_module
+
+    root = os.path.dirname(infotheory.__file__)
+    seen: list[list[str]] = []
+    solve = point_module.solve_problem
+
+    def recording(*args, **kwargs):
+        files = [
+            os.path.relpath(f.filename, root)
+            for f in traceback.extract_stack()
+            if f.filename.startswith(root)
+        ]
+        seen.append([f for i, f in enumerate(files) if i == 0 or files[i - 1] != f])
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(point_module, "solve_problem", recording)
+    for argv in (
+        ["curve", "--p", "0.3", "--beta", "0", "--n-points", "5", "--transitions"],
+        ["curve", "--label-error", "0.1", "--beta", "0.5", "--n-points", "4", "--restarts", "1"],
+        ["family", "--label-error", "0.2", "--betas", "0,2", "--rate", "0.3"],
+        ["family", "--label-error", "0.2", "--betas", "0,2", "--lam", "0.4", "--cold"],
+        ["ib", "--p", "0.5", "--label-error", "0.1", "--clusters", "2", "--n-points", "5"],
+    ):
+        seen.clear()
+        assert main(argv) == 0, argv
+        assert seen, argv
+        for stack in seen:
+            assert stack[0] == "cli.py" and stack[-1] == os.path.join("curves", "_problem.py")
+            assert len(set(stack)) == len(stack), (argv, stack)
+    capsys.readouterr()

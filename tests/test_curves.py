@@ -200,6 +200,16 @@ def test_beta_family_fixed_lambda_and_fixed_rate():
     assert np.all(np.diff(fr.distortion_rd) >= -1e-7)
 
 
+def test_beta_family_validation():
+    p_x, p_y, d = random_problem()
+    with pytest.raises(ValueError, match="perturbation must lie in"):
+        beta_family(p_x, p_y, d, betas=[0, 1], lam=0.2, perturbation=1.5)
+    with pytest.raises(ValueError, match="exactly one of lam"):
+        beta_family(p_x, p_y, d, betas=[0, 1])
+    with pytest.raises(ValueError, match="betas contains duplicates"):
+        beta_family(p_x, p_y, d, betas=[1, 1], lam=0.2)
+
+
 def test_csv_and_json_round_trip(tmp_path):
     p_x, p_y, d = random_problem()
     c = semantic_rd_curve(p_x, p_y, d, beta=0.5, n_points=5, restarts=1)
@@ -272,3 +282,65 @@ def test_unconverged_points_warn_with_their_lambdas():
     with pytest.warns(ConvergenceWarning, match=r"did not converge .* at lam = \[0\.5"):
         c = semantic_rd_curve(p_x, p_y, d, beta=0.5, lams=[0.5, 0.2], max_iter=2)
     assert not c.converged.any()
+
+
+def test_solver_options_defaults_are_those_of_semantic_rd():
+    """Issue 15: one set of defaults; every curve entry point takes ``accelerate``."""
+    import inspect
+
+    from infotheory import curves
+    from infotheory.options import SolverOptions
+
+    want = SolverOptions()
+    for fn in (
+        curves.semantic_rd_curve,
+        curves.ib_curve,
+        curves.beta_family,
+        curves.curve_family,
+        curves.locate_transition,
+        curves.solve_for_rate,
+        curves.solve_for_distortion,
+    ):
+        params = inspect.signature(fn).parameters
+        for name in ("tol", "max_iter", "base", "accelerate"):
+            assert params[name].default == getattr(want, name), (fn.__name__, name)
+        assert "executor" in params or fn in (
+            curves.locate_transition,
+            curves.solve_for_rate,
+            curves.solve_for_distortion,
+        ), fn.__name__
+
+
+def test_transition_iterations_are_fields_and_counted():
+    c = semantic_rd_curve(*binary_source(0.3), beta=0, n_points=6, locate_transitions=True)
+    assert c.transitions and all(t.iterations > 0 and t.probes > 0 for t in c.transitions)
+    assert not any(k.startswith("_") for k in c.meta)
+    # one warm chain, every point converged from its warm start: nothing else was spent
+    assert c.converged.all()
+    assert c.total_iterations == c.iterations.sum() + sum(t.iterations for t in c.transitions)
+    d = c.to_dict()
+    del d["transitions"][0]["iterations"]  # a file written before the field existed
+    assert Curve.from_dict(d).transitions[0].iterations == 0
+
+
+def test_chains_only_where_the_sweep_may_be_cut():
+    src = binary_source(0.3, label_error=0.1)
+    with pytest.raises(ValueError, match="chains > 1 needs a warm sweep at beta = 0"):
+        semantic_rd_curve(*src, beta=0.5, n_points=4, chains=2)
+    with pytest.raises(ValueError, match="chains"):
+        semantic_rd_curve(*src, beta=0, n_points=4, chains=0)
+
+
+def test_plotting_does_not_import_curves_at_run_time():
+    """No import loop: ``Curve.plot`` imports plotting lazily, plotting imports curves
+    only for type checking."""
+    import ast
+    from pathlib import Path
+
+    import infotheory.plotting
+
+    tree = ast.parse(Path(infotheory.plotting.__file__).read_text(encoding="utf-8"))
+    runtime = [
+        n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module is not None
+    ]
+    assert runtime and not any("curves" in m for m in runtime)
