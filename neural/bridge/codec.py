@@ -113,20 +113,25 @@ def read_code(codec: JSCCCodec, images: np.ndarray) -> DeterministicCode:
 class BridgeSource:
     """The exact problem whose reproduction alphabet holds several codes' codewords.
 
-    ``source.codebook`` is ``[codes[0].codewords; codes[1].codewords; ...; extra]``;
-    ``offsets[i]`` is the column of ``codes[i]``'s first codeword.
+    ``source.codebook`` is ``[block 0; block 1; ...; extra]`` where block ``i`` holds the
+    codewords ``columns[i]`` of ``codes[i]`` (all ``2^K``, or only those the images use);
+    ``offsets[i]`` is the alphabet index of block ``i``'s first codeword.
     """
 
     source: DigitsSource
     codes: tuple[DeterministicCode, ...]
     offsets: tuple[int, ...]
+    columns: tuple[np.ndarray, ...]
+
+    def symbols(self, i: int) -> np.ndarray:
+        """``(n,)`` alphabet index of the codeword code ``i`` sends each image to."""
+        return self.offsets[i] + np.searchsorted(self.columns[i], self.codes[i].indices)
 
     def encoder(self, i: int) -> np.ndarray:
         """The one-hot ``(n, k)`` encoder ``p(x̂|x)`` of code ``i`` on this alphabet."""
-        code = self.codes[i]
         n, k = self.source.d_rd.shape
         enc = np.zeros((n, k))
-        enc[np.arange(n), self.offsets[i] + code.indices] = 1.0
+        enc[np.arange(n), self.symbols(i)] = 1.0
         return enc
 
 
@@ -135,10 +140,14 @@ def bridge_source(
     images: np.ndarray,
     labels: np.ndarray,
     extra: np.ndarray,
+    *,
+    all_codewords: bool = True,
 ) -> BridgeSource:
     """The digits problem of ``images``/``labels`` on the alphabet made of every code's
-    ``2^K`` decoder outputs plus ``extra`` grey codewords ``(k, 64)`` (e.g. k-means
-    centres, compared on every channel). ``codes`` must come from ``images``."""
+    decoder outputs plus ``extra`` grey codewords ``(k, 64)`` (e.g. k-means centres,
+    compared on every channel). ``codes`` must come from ``images``. ``all_codewords``:
+    all ``2^K`` outputs of each code (default), or only those the images are sent to
+    (a smaller alphabet that still holds every neural encoder)."""
     if not codes:
         raise ValueError("codes must hold at least one DeterministicCode")
     channels = codes[0].channels
@@ -151,10 +160,11 @@ def bridge_source(
     ex = np.asarray(extra, dtype=np.float64)
     if ex.ndim != 2 or ex.shape[1] != PIXELS:
         raise ValueError(f"extra must have shape (k, {PIXELS}), got {ex.shape}")
-    blocks = [c.codewords for c in codes] + [np.tile(ex, channels)]
-    offsets = tuple(int(v) for v in np.cumsum([0] + [len(c.codewords) for c in codes])[:-1])
+    columns = tuple(c.used if not all_codewords else np.arange(len(c.codewords)) for c in codes)
+    blocks = [c.codewords[cols] for c, cols in zip(codes, columns)] + [np.tile(ex, channels)]
+    offsets = tuple(int(v) for v in np.cumsum([0] + [len(cols) for cols in columns])[:-1])
     src = digits_problem(images, labels, np.concatenate(blocks), channels=channels)
-    return BridgeSource(src, tuple(codes), offsets)
+    return BridgeSource(src, tuple(codes), offsets, columns)
 
 
 def code_measures(

@@ -87,15 +87,19 @@ def _random_code(rng, n, k_bits, used):
     return DeterministicCode(k_bits, codewords, indices.astype(np.int64), 3)
 
 
-@pytest.mark.parametrize("beta", [0.0, 0.3])
-def test_bridge_and_solver_evaluations_agree(tiny_run, images, beta):
+@pytest.mark.parametrize("beta, all_codewords", [(0.0, True), (0.3, False)])
+def test_bridge_and_solver_evaluations_agree(tiny_run, images, beta, all_codewords):
     """code_measures (counts, direct MSE) against evaluate_encoder (one-hot encoder on the
     d_rd matrix), to 1e-12, for the trained codecs and random codes using many codewords."""
     im, lab = images
     rng = np.random.default_rng(3)
     codes = [read_code(c, im) for c in tiny_run.codecs.values()]
     codes += [_random_code(rng, N_IMAGES, 4, used) for used in (1, 5, 16)]
-    bridge = bridge_source(codes, im, lab, rng.uniform(0, 1, size=(3, 64)))
+    bridge = bridge_source(
+        codes, im, lab, rng.uniform(0, 1, size=(3, 64)), all_codewords=all_codewords
+    )
+    k = sum(2**c.bits if all_codewords else len(c.used) for c in codes) + 3
+    assert bridge.source.d_rd.shape == (N_IMAGES, k)
     for i, code in enumerate(codes):
         ev = evaluate_encoder(*bridge.source.problem, bridge.encoder(i), beta=beta, lam=0.7)
         mine = code_measures(code, im, lab, beta=beta)
