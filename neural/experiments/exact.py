@@ -31,6 +31,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,13 +72,13 @@ PRESETS: dict[str, ExactPreset] = {
         train={
             "classifier": {"epochs": 3, "batch_size": 64, "lr": 2e-3, "lr_final": 2e-4},
             "codec": {
-                "epochs": 5,
-                "batch_size": 128,
-                "lr": 3e-3,
-                "lr_final": 3e-4,
+                "epochs": 20,
+                "batch_size": 32,
+                "lr": 2e-3,
+                "lr_final": 2e-4,
                 "weight_decay": 1e-5,
             },
-            "tosc": {"epochs": 2, "batch_size": 128, "lr": 3e-4, "weight_decay": 1e-5},
+            "tosc": {"epochs": 3, "batch_size": 32, "lr": 3e-4, "weight_decay": 1e-5},
             "eval_every": 100,
         },
     ),
@@ -120,7 +121,7 @@ def _train_overrides(preset: ExactPreset, k: int, seed: int, out: str) -> dict[s
     }
 
 
-def _snapshot_classifier(run_dir: str, snapshots: str):  # noqa: ANN202 - a callback
+def _snapshot_classifier(run_dir: str, snapshots: str) -> Callable[[str, float | None, int], None]:
     """``on_checkpoint`` callback: copy the classifier of every Alg.-2 epoch's checkpoint
     to ``snapshots/classifier_epoch=<E>.pt`` (for the classifier-quality study)."""
     import torch
@@ -374,7 +375,6 @@ def write_rows(out: str, rows: list[dict[str, Any]], provenance: dict[str, Any])
     ``out/results.csv`` (the union of the rows' keys as columns, in first-seen order; a
     key a row lacks is an empty field), both written atomically."""
     from neural.experiments.keys import jsonable
-    from neural.experiments.results import _csv_cell
     from neural.training.files import atomic_write_text
 
     columns: list[str] = []
@@ -387,14 +387,17 @@ def write_rows(out: str, rows: list[dict[str, Any]], provenance: dict[str, Any])
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for r in rows:
-        writer.writerow(
-            [
-                _csv_cell(float(r[c]) if isinstance(r.get(c), (int, float)) else r.get(c, ""))
-                for c in columns
-            ]
-        )
+        writer.writerow([_cell(r.get(c, "")) for c in columns])
     atomic_write_text(buf.getvalue(), cpath)
     return [jpath, cpath]
+
+
+def _cell(v: Any) -> str:
+    from neural.experiments.results import _csv_cell
+
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    return _csv_cell(float(v))
 
 
 # ----------------------------------------------------------------------------- the command
