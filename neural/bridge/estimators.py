@@ -61,6 +61,7 @@ ESTIMATOR_PRESETS: dict[str, dict[str, Any]] = {
         "gaussian_beta": 0.5,
         "gaussian_lams": (0.5, 0.1),
         "digits_codebook": 64,
+        "digits_split": "test",
         "digits_beta": 0.02,
         "digits_lams": (0.02, 0.003),
         "n_samples": 3000,
@@ -72,6 +73,7 @@ ESTIMATOR_PRESETS: dict[str, dict[str, Any]] = {
         "gaussian_beta": 0.5,
         "gaussian_lams": (1.0, 0.5, 0.2, 0.1),
         "digits_codebook": 64,
+        "digits_split": "all",
         "digits_beta": 0.02,
         "digits_lams": (0.05, 0.02, 0.01, 0.003),
         "n_samples": 20000,
@@ -153,8 +155,8 @@ def estimate_on_solution(
     n_samples: int,
     steps: int,
     batch_size: int = 64,
-    methods_rate: Sequence[str] = METHODS_RATE,
-    methods_relevance: Sequence[str] = METHODS_RELEVANCE,
+    methods_rate: Sequence[str] | None = None,
+    methods_relevance: Sequence[str] | None = None,
     progress: bool = False,
 ) -> list[dict]:
     """Run the estimators on samples from ``result.encoder`` and score them against
@@ -170,6 +172,8 @@ def estimate_on_solution(
         x_features: ``(n, d_x)`` vector of each source symbol (image, grid point).
         xhat_features: ``(k, d_x̂)`` vector of each reproduction symbol (codeword).
         source: name recorded in the rows.
+        methods_rate, methods_relevance: estimators (``neural.mi`` method names) for
+            ``I(X;X̂)`` and ``I(X̂;Y)``; None: :data:`METHODS_RATE`, :data:`METHODS_RELEVANCE`.
 
     Returns:
         one row per (quantity, method, seed) with keys ``part`` (``"estimators"``),
@@ -193,14 +197,14 @@ def estimate_on_solution(
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
-    jobs = [(RATE, m) for m in methods_rate] + [(RELEVANCE, m) for m in methods_relevance]
+    m_rate = METHODS_RATE if methods_rate is None else tuple(methods_rate)
+    m_rel = METHODS_RELEVANCE if methods_relevance is None else tuple(methods_relevance)
+    jobs = [(RATE, m) for m in m_rate] + [(RELEVANCE, m) for m in m_rel]
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(
-            total=len(jobs) * len(seeds), desc=f"MI {source} λ={result.lam:g}", leave=False
-        )
+        bar = tqdm(total=len(jobs) * len(seeds), desc=f"MI {source} λ={result.lam:g}", leave=False)
     rows = []
     for s in seeds:
         x, xh, y = sample_triples(px, pyx, enc, n_samples=n_samples, seed=s)
@@ -292,7 +296,7 @@ def _points(cfg: dict[str, Any]) -> list[_Point]:
     from .digits import digits_source
 
     g = gaussian_source(1.0, n_points=cfg["gaussian_points"], width=4.0, n_classes=2)
-    d = digits_source(codebook_size=cfg["digits_codebook"], seed=0)
+    d = digits_source(codebook_size=cfg["digits_codebook"], seed=0, split=cfg["digits_split"])
     return [
         _Point(
             "gaussian",
