@@ -427,6 +427,9 @@ TOL_BITS = 1e-3
 #: a trained encoder whose eq. (12)-(15) residual (evaluate_encoder) is below this is
 #: called stationary: a gap above TOL_BITS there is a worse stationary point, not slowness
 STATIONARY_RESIDUAL = 1e-6
+#: training "stalled" when F fell by less than this fraction of the final gap F − F* over
+#: the second half of the steps
+STALL_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -439,7 +442,7 @@ class _Case:
     closed_form: Any = None  # R(D) in bits at β = 0, where known exactly
 
 
-#: per preset: sources, trade-offs, Adam steps per encoder kind
+#: per preset: sources, trade-offs, Adam steps per source (both encoders)
 GRADIENT_PRESETS: dict[str, dict[str, Any]] = {
     "quick": {
         "binary_lams": (0.455, 0.3),
@@ -450,8 +453,8 @@ GRADIENT_PRESETS: dict[str, dict[str, Any]] = {
         "digits_codebook": 64,
         "digits_split": "test",
         "digits_lams": (0.01, 0.003),
-        "digits_betas": (0.0, 0.02, 0.5),
-        "steps": {"table": 2000, "net": 1500},
+        "digits_betas": (0.0, 0.5),
+        "steps": {"binary": 600, "gaussian": 2000, "digits": 1500},
     },
     "paper": {
         "binary_lams": (0.6, 0.455, 0.3, 0.2),
@@ -463,7 +466,7 @@ GRADIENT_PRESETS: dict[str, dict[str, Any]] = {
         "digits_split": "all",
         "digits_lams": (0.03, 0.01, 0.003),
         "digits_betas": (0.0, 0.02, 0.1, 0.5),
-        "steps": {"table": 10000, "net": 10000},
+        "steps": {"binary": 2000, "gaussian": 10000, "digits": 10000},
     },
 }
 
@@ -504,14 +507,17 @@ def _cases(preset: dict[str, Any], seed: int) -> list[_Case]:
     ]
 
 
-def _status(gap: float, residual: float) -> str:
+def _status(gap: float, residual: float, drop: float) -> str:
+    """Classify a trained encoder against the solver (see :func:`gradient_vs_ba`)."""
     if abs(gap) <= TOL_BITS:
         return "reached"
     if gap < 0:
         return "below solver"  # the solver's answer is not the global optimum
+    if drop >= STALL_FRACTION * gap:
+        return "not converged"  # still descending at a useful rate: more steps would help
     if residual <= STATIONARY_RESIDUAL:
         return "worse stationary point"
-    return "not converged"
+    return "stalled"
 
 
 def gradient_vs_ba(*, preset: str, seed: int, progress: bool) -> list[dict]:
@@ -526,11 +532,16 @@ def gradient_vs_ba(*, preset: str, seed: int, progress: bool) -> list[dict]:
     ``distortion_ib``, ``relevance`` (bits) and ``distortion_rd`` (units of d_RD), the
     solver's ``F_star``, ``rate_star``, ``distortion_rd_star``, ``distortion_ib_star``,
     ``relevance_star`` (read from its :class:`~infotheory.SemanticRDResult`), ``gap_F``
-    = F − F* (bits), ``tol`` (:data:`TOL_BITS`), ``status`` (``reached``: |gap_F| ≤ tol;
-    ``below solver``: gap_F < −tol, the solver missed the global optimum; ``worse
-    stationary point``: gap_F > tol at an encoder whose eq. (12)–(15) residual is
-    ≤ :data:`STATIONARY_RESIDUAL`; ``not converged``: gap_F > tol, residual above),
-    ``residual``, ``solver_starts``, ``solver_starts_at_best``, ``solver_converged``,
+    = F − F* (bits), ``tol`` (:data:`TOL_BITS`), ``F_drop_second_half`` (how much F fell
+    over the second half of the steps, bits), ``status``: ``reached`` (|gap_F| ≤ tol),
+    ``below solver`` (gap_F < −tol: the solver missed the global optimum), ``not
+    converged`` (gap_F > tol, but F fell by at least :data:`STALL_FRACTION` × gap_F over
+    the second half: more steps would help), ``worse stationary point`` (gap_F > tol, F
+    no longer falling, and the eq. (12)–(15) residual of the encoder ≤
+    :data:`STATIONARY_RESIDUAL`), ``stalled`` (gap_F > tol, F no longer falling, residual
+    above: a plateau of the parametrisation, typically codewords whose mass the softmax
+    has driven to ~0 where their gradient vanishes, which one eq. (17) step would revive);
+    ``residual`` (of :func:`infotheory.evaluate_encoder`), ``solver_starts``, ``solver_starts_at_best``, ``solver_converged``,
     ``gap_closed_form`` (binary source at β = 0: rate − (h(p) − h(D)) in bits, else
     None) and ``seconds`` (training time per trade-off, under whatever else runs).
 
@@ -549,8 +560,8 @@ def gradient_vs_ba(*, preset: str, seed: int, progress: bool) -> list[dict]:
         betas = [b for b, _ in grid]
         lams = [lm for _, lm in grid]
         solved = [semantic_rd(*case.arrays, beta=b, lam=lm, seed=int(seed)) for b, lm in grid]
+        steps = int(cfg["steps"][case.name])
         for enc in ENCODERS:
-            steps = int(cfg["steps"][enc])
             trained = train_encoders(
                 *case.arrays,
                 beta=betas,
@@ -564,6 +575,8 @@ def gradient_vs_ba(*, preset: str, seed: int, progress: bool) -> list[dict]:
             lr = DEFAULT_LR[enc]
             for (b, lm), g, r in zip(grid, trained, solved):
                 gap = g.objective - float(r.objective)
+                half = g.trace_steps <= steps // 2
+                drop = float(g.trace_objective[half][-1] - g.objective)
                 key = {"source": case.name, "encoder": enc, "beta": b, "lam": lm, "seed": seed}
                 closed = None
                 if case.closed_form is not None and b == 0:
@@ -578,7 +591,8 @@ def gradient_vs_ba(*, preset: str, seed: int, progress: bool) -> list[dict]:
                         "F_star": float(r.objective),
                         "gap_F": gap,
                         "tol": TOL_BITS,
-                        "status": _status(gap, g.evaluation.residual),
+                        "status": _status(gap, g.evaluation.residual, drop),
+                        "F_drop_second_half": drop,
                         "rate": g.rate,
                         "rate_star": float(r.rate),
                         "distortion_rd": g.distortion_rd,

@@ -148,3 +148,28 @@ def test_estimators_vs_exact_rows_and_figure(monkeypatch, tmp_path):
     path = tmp_path / "estimators.png"
     plot_estimators(rows, path)
     assert path.stat().st_size > 10_000
+
+
+def test_an_executor_gives_the_same_rows(solved):
+    from concurrent.futures import ThreadPoolExecutor
+
+    src, res = solved
+    kw = dict(
+        p_x=src.p_x,
+        p_y_given_x=src.p_y_given_x,
+        x_features=src.x_points,
+        xhat_features=src.xhat_points,
+        source="gaussian",
+        seeds=[0, 1],
+        n_samples=300,
+        steps=10,
+        methods_rate=("plugin", "nwj"),
+        methods_relevance=("plugin",),
+    )
+    here = estimate_on_solution(res, **kw)
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        there = estimate_on_solution(res, executor=ex, **kw)
+    drop = ("seconds",)
+    assert [{k: v for k, v in r.items() if k not in drop} for r in here] == [
+        {k: v for k, v in r.items() if k not in drop} for r in there
+    ]

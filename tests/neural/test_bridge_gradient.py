@@ -142,7 +142,7 @@ def test_gradient_vs_ba_rows_and_figure(monkeypatch, tmp_path):
         "digits_split": "test",
         "digits_lams": (0.02,),
         "digits_betas": (0.0,),
-        "steps": {"table": 150, "net": 100},
+        "steps": {"binary": 150, "gaussian": 100, "digits": 100},
     }
     monkeypatch.setitem(gr.GRADIENT_PRESETS, "tiny", tiny)
     rows = gradient_vs_ba(preset="tiny", seed=0, progress=False)
@@ -151,14 +151,29 @@ def test_gradient_vs_ba_rows_and_figure(monkeypatch, tmp_path):
     src = binary_source(0.3, label_error=0.1)
     for r in final:
         assert r["gap_F"] == r["F"] - r["F_star"]
-        assert r["status"] in ("reached", "below solver", "worse stationary point", "not converged")
+        assert r["status"] in (
+            "reached",
+            "below solver",
+            "not converged",
+            "worse stationary point",
+            "stalled",
+        )
         assert (r["status"] == "reached") == (abs(r["gap_F"]) <= r["tol"])
         if r["source"] == "binary":
             s = semantic_rd(*src, beta=r["beta"], lam=r["lam"], seed=0)
             assert r["F_star"] == s.objective and r["rate_star"] == s.rate
             assert (r["gap_closed_form"] is None) == (r["beta"] > 0)
     trace = [r for r in rows if r["part"] == "gradient_trace"]
-    assert {r["step"] for r in trace} >= {0, 100}
+    assert {r["step"] for r in trace} >= {0, 100, 150}
     path = tmp_path / "gradient.png"
     plot_gradient(rows, path)
     assert path.stat().st_size > 10_000
+
+
+def test_status_classification():
+    tol = gr.TOL_BITS
+    assert gr._status(0.5 * tol, 1.0, 0.0) == "reached"
+    assert gr._status(-2 * tol, 0.0, 0.0) == "below solver"
+    assert gr._status(1.0, 1e-3, 0.2) == "not converged"  # fell by 20% of the gap
+    assert gr._status(1.0, 1e-9, 0.01) == "worse stationary point"
+    assert gr._status(1.0, 1e-3, 0.01) == "stalled"
