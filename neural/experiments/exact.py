@@ -67,7 +67,7 @@ PRESETS: dict[str, ExactPreset] = {
         split="test",
         codebook_size=32,
         curve_points=12,
-        estimator_seeds=3,
+        estimator_seeds=2,
         all_codewords=False,
         train={
             "classifier": {"epochs": 3, "batch_size": 64, "lr": 2e-3, "lr_final": 2e-4},
@@ -395,6 +395,8 @@ def write_rows(out: str, rows: list[dict[str, Any]], provenance: dict[str, Any])
 def _cell(v: Any) -> str:
     from neural.experiments.results import _csv_cell
 
+    if v is None:
+        return ""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return str(v)
     return _csv_cell(float(v))
