@@ -147,7 +147,7 @@ def test_a_point_below_a_certified_curve_is_flagged_as_a_bug(images):
     code = _random_code(rng, N_IMAGES, 3, 8)
     bridge = bridge_source([code], im, lab, rng.uniform(0, 1, size=(2, 64)))
     curve = exact_curve(bridge.source.problem, beta=0.0, n_points=5)
-    fake = dataclasses.replace(curve, objective=curve.objective + 50.0)
+    fake = dataclasses.replace(curve, objective=curve.objective + 1e6)
     row = feasibility_row(bridge.source.problem, bridge.encoder(0), fake, beta=0.0)
     assert row["violation"] == "bug" and row["violations"] >= len(fake)
 
