@@ -160,3 +160,28 @@ def test_read_code_refuses_bad_input(tiny_run):
         read_code(codec, np.full((3, 64), 2.0))
     with pytest.raises(TypeError, match="JSCCCodec"):
         read_code(torch.nn.Linear(2, 2), np.zeros((3, 64)))
+
+
+def test_exact_cross_entropy_is_what_the_network_measures(tiny_run, images):
+    """The CE of eq. (31) from counts over codewords equals evaluate_system's mean CE on the
+    same images (float32 network; 1e-5)."""
+    from neural.bridge.relaxation import ce_bound, classifier_log_probs
+    from neural.data import ImageDataset
+    from neural.training import evaluate_system
+
+    im, lab = images
+    data = ImageDataset(
+        torch.from_numpy(im.astype(np.float32)).view(-1, 1, 8, 8).repeat(1, 3, 1, 1),
+        torch.from_numpy(lab),
+        10,
+        "digits",
+    )
+    for beta, codec in zip(
+        tiny_run.betas, (tiny_run.codecs[f"beta={b:g}"] for b in tiny_run.betas)
+    ):
+        code = read_code(codec, im)
+        bridge = bridge_source([code], im, lab, np.zeros((0, 64)))
+        log_q = classifier_log_probs(tiny_run.classifier, code.codewords, 3)
+        ce = ce_bound(bridge, 0, log_q)["ce"]
+        measured = evaluate_system(tiny_run.system(beta), data, snr_db=math.inf)["ce"]
+        assert abs(ce - measured) < 1e-5
