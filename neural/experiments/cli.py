@@ -1,4 +1,4 @@
-"""Command line: ``python -m neural.experiments {bpp,snr,beta,visual,generalization,report} ...``
+"""Command line: ``python -m neural.experiments {bpp,snr,beta,visual,generalization,exact,report}``
 (``--help`` on each)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Any
 
+from neural.experiments.exact import add_parser as add_exact_parser
 from neural.experiments.jobs import METHODS
 from neural.experiments.plan import (
     CAPACITIES,
@@ -115,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Each writes OUT/results.json, OUT/results.csv and a PNG figure; see docs/experiments.md.",
     )
     sub = p.add_subparsers(
-        dest="command", required=True, metavar="{bpp,snr,beta,visual,generalization,report}"
+        dest="command",
+        required=True,
+        metavar="{bpp,snr,beta,visual,generalization,exact,report}",
     )
     for name in EXPERIMENTS:
         s = sub.add_parser(
@@ -161,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Algorithm 5: accuracy on digits and detection mAP of the same codecs over beta.",
     )
     generalization_arguments(g)
+    add_exact_parser(sub)
     r = sub.add_parser(
         "report",
         help="write docs/results.md from runs' results.json",
@@ -244,6 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         from neural.experiments.generalization import command
 
         return command(args, argv, parser)
+    if args.command == "exact":
+        from neural.experiments.exact import main_exact
+
+        try:
+            return main_exact(args, report_command(argv))
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.command == "report":
         try:
             write_report(
