@@ -173,9 +173,9 @@ def test_gradient_vs_ba_rows_and_figure(monkeypatch, tmp_path):
 
 def test_status_classification():
     tol = gr.TOL_BITS
-    # (gap, F drop over the second half, F gained by eq. (17) from the trained encoder)
-    assert gr._status(0.5 * tol, 0.0, 1.0) == "reached"
+    # (gap, F drop over the second half, gap after eq. (17) from the trained encoder)
+    assert gr._status(0.5 * tol, 0.0, 0.0) == "reached"
     assert gr._status(-2 * tol, 0.0, 0.0) == "below solver"
     assert gr._status(1.0, 0.2, 0.5) == "not converged"  # fell by 20% of the gap
-    assert gr._status(1.0, 0.01, 0.1 * tol) == "worse stationary point"
-    assert gr._status(1.0, 0.01, 0.5) == "stalled"
+    assert gr._status(1.0, 0.01, 0.5) == "worse stationary point"
+    assert gr._status(1.0, 0.01, 0.1 * tol) == "stalled"
