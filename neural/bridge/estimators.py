@@ -182,9 +182,9 @@ def estimate_on_solution(
             this process, one after the other.
 
     Returns:
-        one row per (quantity, method, seed) with keys ``part`` (``"estimators"``),
+        one row per (quantity, estimator, seed) with keys ``part`` (``"estimators"``),
         ``source``, ``beta``, ``lam``, ``quantity`` (``"I(X;X̂)"`` or ``"I(X̂;Y)"``),
-        ``method``, ``seed``, ``n_samples``, ``steps``, ``exact`` (bits: ``result.rate``
+        ``estimator`` (the ``neural.mi`` method name), ``seed``, ``n_samples``, ``steps``, ``exact`` (bits: ``result.rate``
         or ``result.relevance``), ``estimate`` (bits; None if the estimator failed, with
         the reason in ``note``), ``error`` (estimate − exact, bits), ``kind`` (upper
         bound / lower bound / point estimate), ``converged`` (plateau test),
@@ -249,7 +249,7 @@ def estimate_on_solution(
                 "beta": float(result.beta),
                 "lam": float(result.lam),
                 "quantity": quantity,
-                "method": method,
+                "estimator": method,
                 "seed": s,
                 "n_samples": int(n_samples),
                 "steps": int(steps),
@@ -263,7 +263,7 @@ def estimate_on_solution(
 
 
 def summarise(rows: Sequence[dict]) -> list[dict]:
-    """Per (source, β, λ, quantity, method), over the seeds of the ``estimators`` rows:
+    """Per (source, β, λ, quantity, estimator), over the seeds of the ``estimators`` rows:
     ``part="estimators_summary"``, ``exact``, ``mean``, ``bias`` = mean − exact, ``sd``
     (seed-to-seed, ddof = 1; None with one seed), ``rmse`` (over seeds, about the exact
     value), ``rel_bias`` (bias / exact; None at exact = 0), ``n_seeds``, ``n_failed``
@@ -271,7 +271,7 @@ def summarise(rows: Sequence[dict]) -> list[dict]:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         if r.get("part") == "estimators":
-            key = (r["source"], r["beta"], r["lam"], r["quantity"], r["method"])
+            key = (r["source"], r["beta"], r["lam"], r["quantity"], r["estimator"])
             groups.setdefault(key, []).append(r)
     out = []
     for (src, beta, lam, quantity, method), rs in groups.items():
@@ -286,7 +286,7 @@ def summarise(rows: Sequence[dict]) -> list[dict]:
                 "beta": beta,
                 "lam": lam,
                 "quantity": quantity,
-                "method": method,
+                "estimator": method,
                 "kind": next((r["kind"] for r in rs if r["kind"] is not None), None),
                 "exact": exact,
                 "mean": mean,
@@ -411,14 +411,14 @@ def plot_estimators(rows: Sequence[dict], path: Any) -> None:
     fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 4.0), squeeze=False)
     for ax, (src, qty) in zip(axes[0], panels):
         sel = [r for r in est if r["source"] == src and r["quantity"] == qty]
-        methods = list(dict.fromkeys(r["method"] for r in sel))
+        methods = list(dict.fromkeys(r["estimator"] for r in sel))
         lams = list(dict.fromkeys(r["lam"] for r in sel))
         width = 0.8 / max(len(lams), 1)
         for li, lam in enumerate(lams):
             exact = next(r["exact"] for r in sel if r["lam"] == lam)
             means = []
             for mi, m in enumerate(methods):
-                errs = [r["error"] for r in sel if r["lam"] == lam and r["method"] == m]
+                errs = [r["error"] for r in sel if r["lam"] == lam and r["estimator"] == m]
                 xpos = mi - 0.4 + width * (li + 0.5)
                 ax.plot([xpos] * len(errs), errs, ".", color=f"C{li}", ms=4)
                 means.append(float(np.mean(errs)) if errs else math.nan)

@@ -40,7 +40,7 @@ def test_exact_column_is_the_solver_results_own_rate_and_relevance(solved):
         methods_rate=("plugin", "mine"),
         methods_relevance=("plugin", "classifier"),
     )
-    assert [(r["quantity"], r["method"]) for r in rows] == [
+    assert [(r["quantity"], r["estimator"]) for r in rows] == [
         ("I(X;X̂)", "plugin"),
         ("I(X;X̂)", "mine"),
         ("I(X̂;Y)", "plugin"),
@@ -82,7 +82,7 @@ def test_summary_statistics_against_numpy():
             "beta": 0.1,
             "lam": 0.2,
             "quantity": "I(X;X̂)",
-            "method": "mine",
+            "estimator": "mine",
             "kind": "lower bound",
             "exact": 2.0,
             "estimate": v,
