@@ -1,4 +1,4 @@
-"""Command line: ``python -m neural.experiments {bpp,snr,beta,visual,report} ...`` (``--help`` on each)."""
+"""Command line: ``python -m neural.experiments {bpp,snr,beta,visual,exact,report} ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any
 
+from neural.experiments.exact import add_parser as add_exact_parser
 from neural.experiments.jobs import METHODS
 from neural.experiments.plan import (
     CAPACITIES,
@@ -113,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="The paper's comparison experiments (TOSC-SR against RD, IB, SPICS, JPEG and JPEG 2000). "
         "Each writes OUT/results.json, OUT/results.csv and a PNG figure; see docs/experiments.md.",
     )
-    sub = p.add_subparsers(dest="command", required=True, metavar="{bpp,snr,beta,visual,report}")
+    sub = p.add_subparsers(
+        dest="command", required=True, metavar="{bpp,snr,beta,visual,exact,report}"
+    )
     for name in EXPERIMENTS:
         s = sub.add_parser(
             name, help=f"{FIGURES[name]}: {DESCRIPTIONS[name]}", description=DESCRIPTIONS[name]
@@ -150,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--beta", type=float, nargs="+", help="the beta grid of TOSC-SR")
         if name == "visual":
             s.add_argument("--images", type=int, help="how many test images to show (default 8)")
+    add_exact_parser(sub)
     r = sub.add_parser(
         "report",
         help="write docs/results.md from runs' results.json",
@@ -229,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "exact":
+        from neural.experiments.exact import main_exact
+
+        try:
+            return main_exact(args, report_command(argv))
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.command == "report":
         try:
             write_report(

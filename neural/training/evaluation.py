@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from neural.data import ImageDataset
-from neural.metrics import correct_predictions, psnr, ssim
+from neural.metrics import SSIM_WINDOW, correct_predictions, psnr, ssim
 from neural.training.distributed import DistInfo, resolve_device
 from neural.training.meters import MetricCollection
 from neural.training.seeds import derive_seed
@@ -71,10 +71,14 @@ def evaluate_shard(
     """Evaluate this process's shard (indices ``rank::world``) and all-reduce the sums.
 
     ``snr_db=None``: ``module`` is a classifier applied to the clean images (keys accuracy, ce);
-    otherwise a system ``(x, snr_db, generator) -> (reconstruction, logits)`` (all five keys).
+    otherwise a system ``(x, snr_db, generator) -> (reconstruction, logits)`` (all five keys;
+    ``ssim`` is left out for images smaller than its 11×11 window, e.g. the native 8×8 digits).
     The channel noise comes from a generator seeded with ``derive_seed(seed, rank)``.
     """
     names = ("accuracy", "ce") if snr_db is None else SYSTEM_METRICS
+    with_ssim = min(data.image_size) >= SSIM_WINDOW
+    if not with_ssim:
+        names = tuple(n for n in names if n != "ssim")
     meters = MetricCollection(names, device)
     gen = torch.Generator(device=device).manual_seed(derive_seed(seed, shard.rank))
     with eval_mode(module):
@@ -85,7 +89,8 @@ def evaluate_shard(
             else:
                 x_hat, logits = module(x, snr_db, gen)
                 meters["psnr"].update(psnr(x, x_hat))
-                meters["ssim"].update(ssim(x, x_hat))
+                if with_ssim:
+                    meters["ssim"].update(ssim(x, x_hat))
                 meters["mse"].update((x_hat.double() - x.double()).pow(2).flatten(1).mean(1))
             meters["accuracy"].update(correct_predictions(logits, y))
             meters["ce"].update(F.cross_entropy(logits.double(), y, reduction="none"))
@@ -123,8 +128,8 @@ def evaluate_system(
     Returns:
         ``{"accuracy", "ce", "psnr", "ssim", "mse"}``: per-image means over ``data``; accuracy
         top-1 in [0, 1], ce in nats, psnr in dB with data range 1 (``inf`` if some image is
-        reconstructed exactly), ssim (Wang et al. 2004, see :mod:`neural.metrics`), mse per
-        pixel and channel. The system is put in eval mode and given back in its former mode.
+        reconstructed exactly), ssim (Wang et al. 2004, see :mod:`neural.metrics`; absent for
+        images smaller than its 11×11 window), mse per pixel and channel. The system is put in eval mode and given back in its former mode.
     """
     _check(system, data, batch_size, seed, "system")
     if (
