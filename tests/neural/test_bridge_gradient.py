@@ -65,15 +65,16 @@ def test_binary_source_reaches_the_closed_form(encoder):
     """Acceptance (issue 13): gradient training on the binary source with Hamming distortion
     reaches R(D) = h(p) − h(D) to 1e-4 bits (and the solver's F* to 1e-6 bits)."""
     src = binary_source(0.3)
-    for lam in (1 / math.log(9), 0.3):  # D ≈ 0.1 and a lower distortion
-        g = train_encoder(
-            *src,
-            beta=0.0,
-            lam=lam,
-            encoder=encoder,
-            features=src.x_points if encoder == "net" else None,
-            steps=600,
-        )
+    lams = (1 / math.log(9), 0.3)  # D ≈ 0.1 and a lower distortion
+    trained = train_encoders(
+        *src,
+        beta=[0.0, 0.0],
+        lam=list(lams),
+        encoder=encoder,
+        features=src.x_points if encoder == "net" else None,
+        steps=600,
+    )
+    for lam, g in zip(lams, trained):
         closed = float(src.closed_form(g.distortion_rd))
         assert 0 < g.distortion_rd < 0.3
         assert abs(g.rate - closed) <= 1e-4
