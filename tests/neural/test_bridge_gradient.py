@@ -94,16 +94,16 @@ def test_batched_training_equals_separate_runs():
 
 
 def test_gaussian_table_and_net_approach_the_solver():
-    src = gaussian_source(1.0, n_points=21, width=4.0)
+    src = gaussian_source(1.0, n_points=15, width=4.0)
     r = semantic_rd(*src, beta=0.0, lam=0.5)
-    for enc, tol in (("table", 2e-3), ("net", 5e-2)):  # the network converges slower
+    for enc, tol in (("table", 3e-3), ("net", 4e-2)):  # the network converges slower
         g = train_encoder(
             *src,
             beta=0.0,
             lam=0.5,
             encoder=enc,
             features=src.x_points if enc == "net" else None,
-            steps=800,
+            steps=500,
         )
         assert -1e-9 <= g.objective - r.objective <= tol  # β = 0: F* is certified optimal
         assert g.trace_objective[-1] == pytest.approx(g.objective, abs=1e-12)
@@ -143,7 +143,7 @@ def test_gradient_vs_ba_rows_and_figure(monkeypatch, tmp_path):
         "digits_split": "test",
         "digits_lams": (0.02,),
         "digits_betas": (0.0,),
-        "steps": {"binary": 150, "gaussian": 100, "digits": 100},
+        "steps": {"binary": 100, "gaussian": 60, "digits": 60},
     }
     monkeypatch.setitem(gr.GRADIENT_PRESETS, "tiny", tiny)
     rows = gradient_vs_ba(preset="tiny", seed=0, progress=False)
@@ -166,7 +166,7 @@ def test_gradient_vs_ba_rows_and_figure(monkeypatch, tmp_path):
             assert r["F_star"] == s.objective and r["rate_star"] == s.rate
             assert (r["gap_closed_form"] is None) == (r["beta"] > 0)
     trace = [r for r in rows if r["part"] == "gradient_trace"]
-    assert {r["step"] for r in trace} >= {0, 100, 150}
+    assert {r["step"] for r in trace} >= {0, 60, 100}
     path = tmp_path / "gradient.png"
     plot_gradient(rows, path)
     assert path.stat().st_size > 10_000
