@@ -418,7 +418,8 @@ def plot_estimators(rows: Sequence[dict], path: Any) -> None:
     """PNG: estimate − exact (bits) per estimator, one panel per (source, quantity),
     grouped by λ: each seed a dot, the mean a bar; from the ``estimators`` rows of
     :func:`estimators_vs_exact`. Failed estimates (None) are not drawn (counted in the
-    summary rows). The y axis is symmetric-log beyond ±1 bit (CLUB can be far above)."""
+    summary rows). The y axis is linear within ±0.1 bit and logarithmic beyond (CLUB can
+    be thousands of bits above)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -428,8 +429,12 @@ def plot_estimators(rows: Sequence[dict], path: Any) -> None:
     if not est:
         raise ValueError("rows: no 'estimators' rows with an estimate to plot")
     panels = list(dict.fromkeys((r["source"], r["quantity"]) for r in est))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 4.0), squeeze=False)
-    for ax, (src, qty) in zip(axes[0], panels):
+    ncol = min(2, len(panels))
+    nrow = -(-len(panels) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6.0 * ncol, 4.2 * nrow), squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    for ax, (src, qty) in zip(axes.flat, panels):
         sel = [r for r in est if r["source"] == src and r["quantity"] == qty]
         methods = list(dict.fromkeys(r["estimator"] for r in sel))
         lams = list(dict.fromkeys(r["lam"] for r in sel))
@@ -451,7 +456,7 @@ def plot_estimators(rows: Sequence[dict], path: Any) -> None:
                 label=f"λ={lam:g} (exact {exact:.3f} bits)",
             )
         ax.axhline(0.0, color="k", lw=0.8)
-        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_yscale("symlog", linthresh=0.1)
         ax.set_xticks(range(len(methods)))
         ax.set_xticklabels(methods, rotation=35, ha="right", fontsize=8)
         ax.set_ylabel("estimate − exact (bits)")
