@@ -55,6 +55,14 @@ METHODS_RATE = ("club", "mine", "infonce", "nwj", "smile", "plugin")
 #: estimators run on I(X̂;Y) (x̂ as a vector, y as labels; the plug-in on the x̂ index)
 METHODS_RELEVANCE = ("club-categorical", "classifier", "mine", "infonce", "nwj", "smile", "plugin")
 
+#: feature entries below this fraction of the largest magnitude are set to exactly 0 before
+#: estimation: k-means centres of pixels that are blank in every image come out as
+#: rounding residue (down to 3e-20 in the 64-centre digits codebook), and the training-split
+#: standardisation of neural.mi scales such a near-constant column by its ~1e-20 sd, so a
+#: held-out codeword with a real value there becomes ~1e18 (measured: estimates of 1e32
+#: bits). Setting residue to 0 changes no codeword by more than 1e-12 of its range.
+RESIDUE = 1e-12
+
 #: per preset: sources, trade-offs, sample size, estimator training steps
 ESTIMATOR_PRESETS: dict[str, dict[str, Any]] = {
     "quick": {
@@ -145,6 +153,19 @@ def _one_estimate(
     }
 
 
+def _clean(features: Any, rows: int, name: str) -> np.ndarray:
+    """``(rows, d)`` float64 features with entries below ``RESIDUE`` times the largest
+    magnitude set to exactly 0 (see :data:`RESIDUE`)."""
+    f = np.asarray(features, dtype=np.float64)
+    if f.ndim not in (1, 2) or f.shape[0] != rows:
+        raise ValueError(f"{name}: expected {rows} rows (one per symbol), got shape {f.shape}")
+    f = f.reshape(rows, -1)
+    if not np.all(np.isfinite(f)):
+        raise ValueError(f"{name}: contains NaN or inf")
+    big = float(np.abs(f).max()) if f.size else 0.0
+    return np.where(np.abs(f) < RESIDUE * big, 0.0, f)
+
+
 def estimate_on_solution(
     result: SemanticRDResult,
     *,
@@ -173,7 +194,8 @@ def estimate_on_solution(
         result: a solver result with ``base=2`` (bits), on the problem given by ``p_x``,
             ``p_y_given_x`` and the result's encoder.
         x_features: ``(n, d_x)`` vector of each source symbol (image, grid point).
-        xhat_features: ``(k, d_x̂)`` vector of each reproduction symbol (codeword).
+        xhat_features: ``(k, d_x̂)`` vector of each reproduction symbol (codeword). In
+            both, entries below :data:`RESIDUE` times the largest magnitude count as 0.
         source: name recorded in the rows.
         methods_rate, methods_relevance: estimators (``neural.mi`` method names) for
             ``I(X;X̂)`` and ``I(X̂;Y)``; None: :data:`METHODS_RATE`, :data:`METHODS_RELEVANCE`.
@@ -182,9 +204,9 @@ def estimate_on_solution(
             this process, one after the other.
 
     Returns:
-        one row per (quantity, method, seed) with keys ``part`` (``"estimators"``),
+        one row per (quantity, estimator, seed) with keys ``part`` (``"estimators"``),
         ``source``, ``beta``, ``lam``, ``quantity`` (``"I(X;X̂)"`` or ``"I(X̂;Y)"``),
-        ``method``, ``seed``, ``n_samples``, ``steps``, ``exact`` (bits: ``result.rate``
+        ``estimator`` (the ``neural.mi`` method name), ``seed``, ``n_samples``, ``steps``, ``exact`` (bits: ``result.rate``
         or ``result.relevance``), ``estimate`` (bits; None if the estimator failed, with
         the reason in ``note``), ``error`` (estimate − exact, bits), ``kind`` (upper
         bound / lower bound / point estimate), ``converged`` (plateau test),
@@ -196,10 +218,8 @@ def estimate_on_solution(
     if result.base != 2:
         raise ValueError(f"result must be in bits (base=2), got base {result.base:g}")
     px, pyx, enc = check_source_arrays(p_x, p_y_given_x, result.encoder)
-    xf = np.asarray(x_features, dtype=np.float64).reshape(px.shape[0], -1)
-    cf = np.asarray(xhat_features, dtype=np.float64).reshape(enc.shape[1], -1)
-    if not (np.all(np.isfinite(xf)) and np.all(np.isfinite(cf))):
-        raise ValueError("x_features and xhat_features must be finite")
+    xf = _clean(x_features, px.shape[0], "x_features")
+    cf = _clean(xhat_features, enc.shape[1], "xhat_features")
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
@@ -249,7 +269,7 @@ def estimate_on_solution(
                 "beta": float(result.beta),
                 "lam": float(result.lam),
                 "quantity": quantity,
-                "method": method,
+                "estimator": method,
                 "seed": s,
                 "n_samples": int(n_samples),
                 "steps": int(steps),
@@ -263,7 +283,7 @@ def estimate_on_solution(
 
 
 def summarise(rows: Sequence[dict]) -> list[dict]:
-    """Per (source, β, λ, quantity, method), over the seeds of the ``estimators`` rows:
+    """Per (source, β, λ, quantity, estimator), over the seeds of the ``estimators`` rows:
     ``part="estimators_summary"``, ``exact``, ``mean``, ``bias`` = mean − exact, ``sd``
     (seed-to-seed, ddof = 1; None with one seed), ``rmse`` (over seeds, about the exact
     value), ``rel_bias`` (bias / exact; None at exact = 0), ``n_seeds``, ``n_failed``
@@ -271,7 +291,7 @@ def summarise(rows: Sequence[dict]) -> list[dict]:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         if r.get("part") == "estimators":
-            key = (r["source"], r["beta"], r["lam"], r["quantity"], r["method"])
+            key = (r["source"], r["beta"], r["lam"], r["quantity"], r["estimator"])
             groups.setdefault(key, []).append(r)
     out = []
     for (src, beta, lam, quantity, method), rs in groups.items():
@@ -286,7 +306,7 @@ def summarise(rows: Sequence[dict]) -> list[dict]:
                 "beta": beta,
                 "lam": lam,
                 "quantity": quantity,
-                "method": method,
+                "estimator": method,
                 "kind": next((r["kind"] for r in rs if r["kind"] is not None), None),
                 "exact": exact,
                 "mean": mean,
@@ -398,7 +418,8 @@ def plot_estimators(rows: Sequence[dict], path: Any) -> None:
     """PNG: estimate − exact (bits) per estimator, one panel per (source, quantity),
     grouped by λ: each seed a dot, the mean a bar; from the ``estimators`` rows of
     :func:`estimators_vs_exact`. Failed estimates (None) are not drawn (counted in the
-    summary rows). The y axis is symmetric-log beyond ±1 bit (CLUB can be far above)."""
+    summary rows). The y axis is linear within ±0.1 bit and logarithmic beyond (CLUB can
+    be thousands of bits above)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -408,17 +429,21 @@ def plot_estimators(rows: Sequence[dict], path: Any) -> None:
     if not est:
         raise ValueError("rows: no 'estimators' rows with an estimate to plot")
     panels = list(dict.fromkeys((r["source"], r["quantity"]) for r in est))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 4.0), squeeze=False)
-    for ax, (src, qty) in zip(axes[0], panels):
+    ncol = min(2, len(panels))
+    nrow = -(-len(panels) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6.0 * ncol, 4.2 * nrow), squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    for ax, (src, qty) in zip(axes.flat, panels):
         sel = [r for r in est if r["source"] == src and r["quantity"] == qty]
-        methods = list(dict.fromkeys(r["method"] for r in sel))
+        methods = list(dict.fromkeys(r["estimator"] for r in sel))
         lams = list(dict.fromkeys(r["lam"] for r in sel))
         width = 0.8 / max(len(lams), 1)
         for li, lam in enumerate(lams):
             exact = next(r["exact"] for r in sel if r["lam"] == lam)
             means = []
             for mi, m in enumerate(methods):
-                errs = [r["error"] for r in sel if r["lam"] == lam and r["method"] == m]
+                errs = [r["error"] for r in sel if r["lam"] == lam and r["estimator"] == m]
                 xpos = mi - 0.4 + width * (li + 0.5)
                 ax.plot([xpos] * len(errs), errs, ".", color=f"C{li}", ms=4)
                 means.append(float(np.mean(errs)) if errs else math.nan)
@@ -431,7 +456,7 @@ def plot_estimators(rows: Sequence[dict], path: Any) -> None:
                 label=f"λ={lam:g} (exact {exact:.3f} bits)",
             )
         ax.axhline(0.0, color="k", lw=0.8)
-        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_yscale("symlog", linthresh=0.1)
         ax.set_xticks(range(len(methods)))
         ax.set_xticklabels(methods, rotation=35, ha="right", fontsize=8)
         ax.set_ylabel("estimate − exact (bits)")

@@ -504,17 +504,19 @@ def _cases(preset: dict[str, Any], seed: int) -> list[_Case]:
     ]
 
 
-def _status(gap: float, drop: float, polish_gain: float) -> str:
-    """Classify a trained encoder against the solver (see :func:`gradient_vs_ba`)."""
+def _status(gap: float, drop: float, polished_gap: float) -> str:
+    """Classify a trained encoder against the solver (see :func:`gradient_vs_ba`):
+    ``gap`` = F − F*, ``drop`` = fall of F over the second half of training,
+    ``polished_gap`` = F − F* after eq. (17) from the trained encoder (bits)."""
     if abs(gap) <= TOL_BITS:
         return "reached"
     if gap < 0:
         return "below solver"  # the solver's answer is not the global optimum
     if drop >= STALL_FRACTION * gap:
         return "not converged"  # still descending at a useful rate: more steps would help
-    if polish_gain <= TOL_BITS:
-        return "worse stationary point"  # eq. (17) from here does not go lower either
-    return "stalled"  # a plateau of the parametrisation: eq. (17) from here goes lower
+    if polished_gap > TOL_BITS:
+        return "worse stationary point"  # eq. (17) from here does not reach F* either
+    return "stalled"  # in the optimum's basin, stuck on a plateau of the parametrisation
 
 
 def gradient_vs_ba(*, preset: str, seed: int, progress: bool) -> list[dict]:
@@ -534,12 +536,12 @@ def gradient_vs_ba(*, preset: str, seed: int, progress: bool) -> list[dict]:
     ``below solver`` (gap_F < −tol: the solver missed the global optimum), ``not
     converged`` (gap_F > tol, but F fell by at least :data:`STALL_FRACTION` × gap_F over
     the second half: more steps would help), ``worse stationary point`` (gap_F > tol, F
-    no longer falling, and the eq. (17) iteration started from the trained encoder ends
-    no more than tol lower: gradient training and Blahut–Arimoto agree that this is a
-    stationary point, and a worse one than the solver's), ``stalled`` (gap_F > tol, F no
-    longer falling, but eq. (17) from the trained encoder goes lower by more than tol: a
-    plateau of the parametrisation, e.g. codewords whose mass the softmax has driven to
-    ~0, where their gradient vanishes); ``F_polished`` (F after that eq. (17) iteration,
+    no longer falling, and the eq. (17) iteration started from the trained encoder also
+    ends more than tol above F*: gradient training went into the basin of a worse
+    stationary point), ``stalled`` (gap_F > tol, F no longer falling, but eq. (17) from
+    the trained encoder reaches F*: the right basin, but a plateau of the parametrisation,
+    e.g. codewords whose mass the softmax has driven to ~0, where the gradient
+    vanishes); ``F_polished`` (F after that eq. (17) iteration,
     bits), ``residual`` (eq. (12)–(15) residual of the trained encoder,
     :func:`infotheory.evaluate_encoder`), ``solver_starts``, ``solver_starts_at_best``, ``solver_converged``,
     ``gap_closed_form`` (binary source at β = 0: rate − (h(p) − h(D)) in bits, else
@@ -579,7 +581,7 @@ def gradient_vs_ba(*, preset: str, seed: int, progress: bool) -> list[dict]:
                 drop = float(g.trace_objective[half][-1] - g.objective)
                 # eq. (17) iterated from the trained encoder (no restarts): does it go lower?
                 polish = semantic_rd(*case.arrays, beta=b, lam=lm, init=g.encoder, restarts=0)
-                polish_gain = g.objective - float(polish.objective)
+                polished_gap = float(polish.objective) - float(r.objective)
                 key = {"source": case.name, "encoder": enc, "beta": b, "lam": lm, "seed": seed}
                 closed = None
                 if case.closed_form is not None and b == 0:
@@ -594,7 +596,7 @@ def gradient_vs_ba(*, preset: str, seed: int, progress: bool) -> list[dict]:
                         "F_star": float(r.objective),
                         "gap_F": gap,
                         "tol": TOL_BITS,
-                        "status": _status(gap, drop, polish_gain),
+                        "status": _status(gap, drop, polished_gap),
                         "F_drop_second_half": drop,
                         "F_polished": float(polish.objective),
                         "rate": g.rate,

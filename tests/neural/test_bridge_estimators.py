@@ -40,7 +40,7 @@ def test_exact_column_is_the_solver_results_own_rate_and_relevance(solved):
         methods_rate=("plugin", "mine"),
         methods_relevance=("plugin", "classifier"),
     )
-    assert [(r["quantity"], r["method"]) for r in rows] == [
+    assert [(r["quantity"], r["estimator"]) for r in rows] == [
         ("I(X;X̂)", "plugin"),
         ("I(X;X̂)", "mine"),
         ("I(X̂;Y)", "plugin"),
@@ -82,7 +82,7 @@ def test_summary_statistics_against_numpy():
             "beta": 0.1,
             "lam": 0.2,
             "quantity": "I(X;X̂)",
-            "method": "mine",
+            "estimator": "mine",
             "kind": "lower bound",
             "exact": 2.0,
             "estimate": v,
@@ -173,3 +173,14 @@ def test_an_executor_gives_the_same_rows(solved):
     assert [{k: v for k, v in r.items() if k not in drop} for r in here] == [
         {k: v for k, v in r.items() if k not in drop} for r in there
     ]
+
+
+def test_rounding_residue_in_features_is_zeroed():
+    f = np.array([[1.0, 3e-20, 0.5], [0.0, -2e-17, 0.25]])
+    out = es._clean(f, 2, "xhat_features")
+    np.testing.assert_array_equal(out, [[1.0, 0.0, 0.5], [0.0, 0.0, 0.25]])
+    np.testing.assert_array_equal(es._clean(np.array([0.5, 1e-3]), 2, "x"), [[0.5], [1e-3]])
+    with pytest.raises(ValueError, match="xhat_features"):
+        es._clean(f, 3, "xhat_features")
+    with pytest.raises(ValueError, match="NaN"):
+        es._clean(np.array([[np.nan]]), 1, "x_features")

@@ -65,15 +65,16 @@ def test_binary_source_reaches_the_closed_form(encoder):
     """Acceptance (issue 13): gradient training on the binary source with Hamming distortion
     reaches R(D) = h(p) − h(D) to 1e-4 bits (and the solver's F* to 1e-6 bits)."""
     src = binary_source(0.3)
-    for lam in (1 / math.log(9), 0.3):  # D ≈ 0.1 and a lower distortion
-        g = train_encoder(
-            *src,
-            beta=0.0,
-            lam=lam,
-            encoder=encoder,
-            features=src.x_points if encoder == "net" else None,
-            steps=600,
-        )
+    lams = (1 / math.log(9), 0.3)  # D ≈ 0.1 and a lower distortion
+    trained = train_encoders(
+        *src,
+        beta=[0.0, 0.0],
+        lam=list(lams),
+        encoder=encoder,
+        features=src.x_points if encoder == "net" else None,
+        steps=600,
+    )
+    for lam, g in zip(lams, trained):
         closed = float(src.closed_form(g.distortion_rd))
         assert 0 < g.distortion_rd < 0.3
         assert abs(g.rate - closed) <= 1e-4
@@ -93,16 +94,16 @@ def test_batched_training_equals_separate_runs():
 
 
 def test_gaussian_table_and_net_approach_the_solver():
-    src = gaussian_source(1.0, n_points=21, width=4.0)
+    src = gaussian_source(1.0, n_points=15, width=4.0)
     r = semantic_rd(*src, beta=0.0, lam=0.5)
-    for enc, tol in (("table", 2e-3), ("net", 5e-2)):  # the network converges slower
+    for enc, tol in (("table", 3e-3), ("net", 4e-2)):  # the network converges slower
         g = train_encoder(
             *src,
             beta=0.0,
             lam=0.5,
             encoder=enc,
             features=src.x_points if enc == "net" else None,
-            steps=800,
+            steps=500,
         )
         assert -1e-9 <= g.objective - r.objective <= tol  # β = 0: F* is certified optimal
         assert g.trace_objective[-1] == pytest.approx(g.objective, abs=1e-12)
@@ -142,7 +143,7 @@ def test_gradient_vs_ba_rows_and_figure(monkeypatch, tmp_path):
         "digits_split": "test",
         "digits_lams": (0.02,),
         "digits_betas": (0.0,),
-        "steps": {"binary": 150, "gaussian": 100, "digits": 100},
+        "steps": {"binary": 100, "gaussian": 60, "digits": 60},
     }
     monkeypatch.setitem(gr.GRADIENT_PRESETS, "tiny", tiny)
     rows = gradient_vs_ba(preset="tiny", seed=0, progress=False)
@@ -165,7 +166,7 @@ def test_gradient_vs_ba_rows_and_figure(monkeypatch, tmp_path):
             assert r["F_star"] == s.objective and r["rate_star"] == s.rate
             assert (r["gap_closed_form"] is None) == (r["beta"] > 0)
     trace = [r for r in rows if r["part"] == "gradient_trace"]
-    assert {r["step"] for r in trace} >= {0, 100, 150}
+    assert {r["step"] for r in trace} >= {0, 60, 100}
     path = tmp_path / "gradient.png"
     plot_gradient(rows, path)
     assert path.stat().st_size > 10_000
@@ -173,9 +174,9 @@ def test_gradient_vs_ba_rows_and_figure(monkeypatch, tmp_path):
 
 def test_status_classification():
     tol = gr.TOL_BITS
-    # (gap, F drop over the second half, F gained by eq. (17) from the trained encoder)
-    assert gr._status(0.5 * tol, 0.0, 1.0) == "reached"
+    # (gap, F drop over the second half, gap after eq. (17) from the trained encoder)
+    assert gr._status(0.5 * tol, 0.0, 0.0) == "reached"
     assert gr._status(-2 * tol, 0.0, 0.0) == "below solver"
     assert gr._status(1.0, 0.2, 0.5) == "not converged"  # fell by 20% of the gap
-    assert gr._status(1.0, 0.01, 0.1 * tol) == "worse stationary point"
-    assert gr._status(1.0, 0.01, 0.5) == "stalled"
+    assert gr._status(1.0, 0.01, 0.5) == "worse stationary point"
+    assert gr._status(1.0, 0.01, 0.1 * tol) == "stalled"
