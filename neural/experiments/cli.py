@@ -14,7 +14,6 @@ from neural.experiments.jobs import METHODS
 from neural.experiments.plan import (
     CAPACITIES,
     EXPERIMENTS,
-    FIGURES,
     HEADER_POLICIES,
     ON_FAILURE,
     PRESETS,
@@ -122,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name in EXPERIMENTS:
         s = sub.add_parser(
-            name, help=f"{FIGURES[name]}: {DESCRIPTIONS[name]}", description=DESCRIPTIONS[name]
+            name, help=DESCRIPTIONS[name], description=DESCRIPTIONS[name]
         )
         _common(s)
         if name == "bpp":
