@@ -35,6 +35,7 @@ class NumpyBackend:
         self.log_q = np.empty(k)
         self.log_mu = np.empty(n)
         self._row_resid = np.empty(n)
+        self._num = np.empty((pb.m, k))
 
     def step(self) -> float:
         """Eq. (17) from ``(q_new, r)``; see :class:`infotheory.core.Backend`."""
@@ -55,9 +56,10 @@ class NumpyBackend:
             self.log_mu,
             self._row_resid,
         )
-        if self.use_ib:  # eq. (17) steps 2 and 3
-            q_new, self.r = marginals(self.joint_xy, new, self.r)
-            self.q_new[:] = q_new
+        if self.use_ib:  # eq. (17) steps 2 and 3 (rows of symbols out of use keep their value)
+            num = np.matmul(self.joint_xy.T, new, out=self._num)  # p_{k+1}(y, x̂)
+            np.sum(num, axis=0, out=self.q_new)
+            np.divide(num.T, self.q_new[:, None], out=self.r, where=self.q_new[:, None] > 0)
         else:  # eq. (17) step 2
             np.matmul(self.p_x, new, out=self.q_new)
         self.previous, self.encoder = self.encoder, new
