@@ -1,4 +1,4 @@
-"""Command line: ``python -m neural.experiments {bpp,snr,beta,visual,report} ...`` (``--help`` on each)."""
+"""Command line: ``python -m neural.experiments {bpp,snr,beta,visual,mi,report} ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -80,6 +80,11 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="training setting for every job, e.g. codec.epochs=2 or max_train_images=64 "
         "(VALUE is JSON; a TrainConfig field, stages as STAGE.FIELD); repeatable",
     )
+    runtime_options(p)
+
+
+def runtime_options(p: argparse.ArgumentParser) -> None:
+    """Where and how the jobs run (shared by every experiment subcommand)."""
     p.add_argument(
         "--jobs",
         type=int,
@@ -113,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The paper's comparison experiments (TOSC-SR against RD, IB, SPICS, JPEG and JPEG 2000). "
         "Each writes OUT/results.json, OUT/results.csv and a PNG figure; see docs/experiments.md.",
     )
-    sub = p.add_subparsers(dest="command", required=True, metavar="{bpp,snr,beta,visual,report}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{bpp,snr,beta,visual,mi,report}")
     for name in EXPERIMENTS:
         s = sub.add_parser(
             name, help=f"{FIGURES[name]}: {DESCRIPTIONS[name]}", description=DESCRIPTIONS[name]
@@ -150,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--beta", type=float, nargs="+", help="the beta grid of TOSC-SR")
         if name == "visual":
             s.add_argument("--images", type=int, help="how many test images to show (default 8)")
+    from neural.experiments.four_mi.cli import add_mi_parser
+
+    add_mi_parser(sub)
     r = sub.add_parser(
         "report",
         help="write docs/results.md from runs' results.json",
@@ -238,24 +246,17 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
         print(f"wrote {args.to}")
         return 0
+    if args.command == "mi":
+        from neural.experiments.four_mi.cli import mi_command
+
+        return mi_command(args, parser, argv)
     try:
         spec = _spec(args)
         cfg = make_config(
             spec.train_preset, overrides={**spec.train_overrides, "data_dir": args.data_dir}
         )
         check_dataset_files(cfg.dataset, cfg.data_dir)
-        if args.jobs < 1:
-            raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
-        if args.threads_per_job is not None and args.threads_per_job < 1:
-            raise ValueError(f"--threads-per-job must be >= 1, got {args.threads_per_job}")
-        try:
-            os.makedirs(args.out, exist_ok=True)
-        except OSError as exc:
-            raise ValueError(
-                f"--out {args.out!r}: cannot create the directory ({exc.strerror})"
-            ) from exc
-        if not os.access(args.out, os.W_OK | os.X_OK):
-            raise ValueError(f"--out {args.out!r}: directory is not writable")
+        check_runtime_args(args)
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
     result = run_experiment(
@@ -275,3 +276,19 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.path.abspath(args.out)}: " + ", ".join(os.path.basename(f) for f in result.files)
     )
     return 0
+
+
+def check_runtime_args(args: argparse.Namespace) -> None:
+    """``--jobs``, ``--threads-per-job`` and ``--out`` (created; must be writable), or ``ValueError``."""
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.threads_per_job is not None and args.threads_per_job < 1:
+        raise ValueError(f"--threads-per-job must be >= 1, got {args.threads_per_job}")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(
+            f"--out {args.out!r}: cannot create the directory ({exc.strerror})"
+        ) from exc
+    if not os.access(args.out, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {args.out!r}: directory is not writable")

@@ -26,7 +26,7 @@ import math
 import os
 import platform
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,16 +71,25 @@ SETTING_FIELDS = (
 UNITS = {"accuracy": "", "psnr": " (dB)", "ssim": "", "mse": "", "failure_rate": ""}
 
 
-def normalise_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A row with every :data:`ROW_FIELDS` key: text fields as str, the rest as float (NaN if missing)."""
-    extra = set(row) - set(ROW_FIELDS)
+def normalise_row(
+    row: dict[str, Any],
+    *,
+    fields: Sequence[str] = ROW_FIELDS,
+    text_fields: Sequence[str] = TEXT_FIELDS,
+) -> dict[str, Any]:
+    """A row with every key of ``fields`` (default :data:`ROW_FIELDS`): ``text_fields`` as str,
+    the rest as float (NaN if missing). Another experiment's table (the ``mi`` analysis) passes
+    its own columns."""
+    extra = set(row) - set(fields)
     if extra:
-        raise ValueError(f"unknown row field(s) {sorted(extra)}; fields are {ROW_FIELDS}")
+        raise ValueError(f"unknown row field(s) {sorted(extra)}; fields are {tuple(fields)}")
     out: dict[str, Any] = {}
-    for name in ROW_FIELDS:
+    for name in fields:
         v = row.get(name)
-        out[name] = ("" if v is None else str(v)) if name in TEXT_FIELDS else parse_float(v)
+        out[name] = ("" if v is None else str(v)) if name in text_fields else parse_float(v)
     for name in ("accuracy", "ssim", "mse", "failure_rate", "confidence"):
+        if name not in out:
+            continue
         v = out[name]
         if not math.isnan(v) and not (
             0.0 - 1e-12 <= v <= (1.0 + 1e-12 if name != "mse" else math.inf)
@@ -135,12 +144,18 @@ def summarise(rows: list[dict[str, Any]], level: float = 0.95) -> list[dict[str,
 
 # ----------------------------------------------------------------------------- files
 def write_results(
-    out: str, rows: list[dict[str, Any]], provenance: dict[str, Any]
+    out: str,
+    rows: list[dict[str, Any]],
+    provenance: dict[str, Any],
+    *,
+    fields: Sequence[str] = ROW_FIELDS,
+    text_fields: Sequence[str] = TEXT_FIELDS,
 ) -> tuple[str, str]:
-    """Write ``results.json`` and ``results.csv`` into ``out`` atomically; return their paths."""
+    """Write ``results.json`` and ``results.csv`` into ``out`` atomically; return their paths.
+    ``fields``/``text_fields``: the columns (see :func:`normalise_row`)."""
     from neural.training.files import atomic_write_text
 
-    rows = [normalise_row(r) for r in rows]
+    rows = [normalise_row(r, fields=fields, text_fields=text_fields) for r in rows]
     os.makedirs(out, exist_ok=True)
     jpath, cpath = os.path.join(out, "results.json"), os.path.join(out, "results.csv")
     doc = {
@@ -153,9 +168,9 @@ def write_results(
     atomic_write_text(json.dumps(jsonable(doc), indent=1, allow_nan=False) + "\n", jpath)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(ROW_FIELDS)
+    writer.writerow(fields)
     for r in rows:
-        writer.writerow([_csv_cell(r[f]) for f in ROW_FIELDS])
+        writer.writerow([_csv_cell(r[f]) for f in fields])
     atomic_write_text(buf.getvalue(), cpath)
     return jpath, cpath
 
@@ -170,9 +185,14 @@ def _csv_cell(v: Any) -> str:
     return repr(float(v))
 
 
-def load_results(path: str) -> dict[str, Any]:
+def load_results(
+    path: str,
+    *,
+    fields: Sequence[str] = ROW_FIELDS,
+    text_fields: Sequence[str] = TEXT_FIELDS,
+) -> dict[str, Any]:
     """Read ``results.json`` (a file or the run directory holding it); rows normalised
-    (``"inf"`` strings back to ``math.inf``, ``null`` to NaN)."""
+    (``"inf"`` strings back to ``math.inf``, ``null`` to NaN) with the columns ``fields``."""
     if os.path.isdir(path):
         path = os.path.join(path, "results.json")
     if not os.path.isfile(path):
@@ -189,7 +209,7 @@ def load_results(path: str) -> dict[str, Any]:
             f"{path} is not an experiment results file (needs 'rows' and 'provenance')"
         )
     return {
-        "rows": [normalise_row(r) for r in doc["rows"]],
+        "rows": [normalise_row(r, fields=fields, text_fields=text_fields) for r in doc["rows"]],
         "provenance": doc["provenance"],
         "path": path,
     }
