@@ -259,23 +259,34 @@ def main(argv: list[str] | None = None) -> int:
         check_runtime_args(args)
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
-    result = run_experiment(
-        spec,
-        args.out,
-        data_dir=args.data_dir,
-        executor_kind=args.executor,
-        jobs=args.jobs,
-        scheduler=args.scheduler,
-        threads=args.threads_per_job,
-        device=args.device,
-        progress=not args.no_progress,
-        command=report_command(argv),
-    )
+    result = run_experiment(spec, args.out, **run_options(args, argv))
+    print_summary(result, args.out)
+    return 0
+
+
+def run_options(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
+    """The keyword arguments of an experiment runner taken from :func:`runtime_options`
+    (and ``--data-dir``); the command line ``argv`` is recorded in the provenance."""
+    from neural.experiments.report import report_command
+
+    return {
+        "data_dir": args.data_dir,
+        "executor_kind": args.executor,
+        "jobs": args.jobs,
+        "scheduler": args.scheduler,
+        "threads": args.threads_per_job,
+        "device": args.device,
+        "progress": not args.no_progress,
+        "command": report_command(argv),
+    }
+
+
+def print_summary(result: Any, out: str) -> None:
+    """One line: rows, jobs run and reused, the output directory and the files written."""
     print(
         f"{len(result.rows)} rows ({result.jobs_ran} jobs run, {result.jobs_skipped} reused) in "
-        f"{os.path.abspath(args.out)}: " + ", ".join(os.path.basename(f) for f in result.files)
+        f"{os.path.abspath(out)}: " + ", ".join(os.path.basename(f) for f in result.files)
     )
-    return 0
 
 
 def check_runtime_args(args: argparse.Namespace) -> None:

@@ -77,9 +77,13 @@ def mi_command(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
     """Run the ``mi`` subcommand from parsed ``args``; returns the exit status."""
     from neural.config import make_config
     from neural.data import check_dataset_files
-    from neural.experiments.cli import check_runtime_args, parse_overrides
+    from neural.experiments.cli import (
+        check_runtime_args,
+        parse_overrides,
+        print_summary,
+        run_options,
+    )
     from neural.experiments.four_mi.experiment import run_mi
-    from neural.experiments.report import report_command
 
     try:
         options: dict[str, Any] = {
@@ -111,21 +115,6 @@ def mi_command(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
             raise ValueError(f"--runs {args.runs!r} is not a directory")
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
-    result = run_mi(
-        spec,
-        args.out,
-        runs=args.runs,
-        data_dir=args.data_dir,
-        executor_kind=args.executor,
-        jobs=args.jobs,
-        scheduler=args.scheduler,
-        threads=args.threads_per_job,
-        device=args.device,
-        progress=not args.no_progress,
-        command=report_command(argv),
-    )
-    print(
-        f"{len(result.rows)} rows ({result.jobs_ran} jobs run, {result.jobs_skipped} reused) in "
-        f"{os.path.abspath(args.out)}: " + ", ".join(os.path.basename(f) for f in result.files)
-    )
+    result = run_mi(spec, args.out, runs=args.runs, **run_options(args, argv))
+    print_summary(result, args.out)
     return 0

@@ -23,22 +23,19 @@ plug-in values only), ``lower``/``upper`` (where the quantity is known to lie) a
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
 import sys
-import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+from neural.experiments.experiment import ExperimentResult, resolve_threads, run_plan
 from neural.experiments.four_mi.job import ESTIMATORS, mi_job
 from neural.experiments.jobs import Runtime
 from neural.experiments.plan import PRESETS, build_jobs, make_spec
-from neural.experiments.results import load_results, provenance, write_results
-from neural.experiments.runner import EXECUTORS, make_executor, run_jobs
-from neural.training.threads import available_cores, threads_for_jobs
+from neural.experiments.results import load_results, write_results
 
 MI_METHODS = ("rd", "tosc", "ib")
 MI_FIELDS = (
@@ -250,18 +247,6 @@ def build_mi_jobs(spec: MISpec, data_dir: str | None = None) -> list:
     return jobs
 
 
-@dataclass
-class MIResultSet:
-    """What :func:`run_mi` returns: the rows, provenance, written files and job counts."""
-
-    rows: list[dict[str, Any]]
-    provenance: dict[str, Any]
-    files: list[str]
-    jobs_ran: int
-    jobs_skipped: int
-    table: str
-
-
 def run_mi(
     spec: MISpec,
     out: str,
@@ -276,9 +261,10 @@ def run_mi(
     device: str = "auto",
     progress: bool = True,
     command: str | None = None,
-) -> MIResultSet:
+) -> ExperimentResult:
     """Run the ``mi`` experiment: trainings (reused when finished) and analyses, then
-    ``out/results.json``, ``out/results.csv`` and ``out/fig7_mi.png``.
+    ``out/results.json``, ``out/results.csv`` and ``out/fig7_mi.png``; returns an
+    :class:`~neural.experiments.ExperimentResult` (rows, provenance, files, job counts, table).
 
     Args:
         spec: :func:`make_mi_spec`.
@@ -294,12 +280,7 @@ def run_mi(
     if not isinstance(spec, MISpec):
         raise TypeError(f"spec must be an MISpec, got {type(spec).__name__}")
     spec.validate()
-    if executor_kind not in EXECUTORS:
-        raise ValueError(f"executor_kind must be one of {EXECUTORS}, got {executor_kind!r}")
-    if threads is None:
-        threads = 1 if executor_kind == "dask" else threads_for_jobs(jobs)
-    elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    threads = resolve_threads(executor_kind, threads, jobs)
     out = os.path.abspath(out)
     runs = os.path.abspath(runs) if runs else out
     plan = build_mi_jobs(spec, data_dir)
@@ -309,18 +290,15 @@ def run_mi(
         device=device,
         threads=threads,
     )
-    prov = provenance()
-    t0 = time.perf_counter()
-    with contextlib.ExitStack() as stack:
-        if executor is None:
-            executor = stack.enter_context(
-                make_executor(executor_kind, jobs=jobs, scheduler=scheduler)
-            )
-            kind = executor_kind
-        else:
-            kind = type(executor).__name__
-        sweep = run_jobs(plan, runtime, executor, progress=progress)
-    elapsed = time.perf_counter() - t0
+    sweep, prov = run_plan(
+        plan,
+        runtime,
+        executor=executor,
+        executor_kind=executor_kind,
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=progress,
+    )
     rows = [r for rec in sweep.records if rec["spec"]["kind"] == "mi" for r in rec["rows"]]
     prov.update(
         command=command,
@@ -328,19 +306,6 @@ def run_mi(
         figure="Fig. 7",
         units="bits (psnr: dB)",
         runs_dir=runs,
-        executor=kind,
-        jobs=jobs,
-        threads_per_job=threads,
-        usable_cores=available_cores(),
-        device=device,
-        elapsed_s=elapsed,
-        jobs_total=len(sweep.records),
-        jobs_ran=len(sweep.ran),
-        jobs_skipped=len(sweep.skipped),
-        jobs_detail=[
-            {"key": rec["key"], "time_s": rec["time_s"], "spec": rec["spec"]}
-            for rec in sweep.records
-        ],
     )
     os.makedirs(out, exist_ok=True)
     files = list(write_results(out, rows, prov, fields=MI_FIELDS, text_fields=MI_TEXT_FIELDS))
@@ -357,7 +322,7 @@ def run_mi(
     table = mi_table(rows)
     if progress:
         print(table, file=sys.stderr)
-    return MIResultSet(rows, prov, files, len(sweep.ran), len(sweep.skipped), table)
+    return ExperimentResult(rows, prov, files, len(sweep.ran), len(sweep.skipped), table)
 
 
 def load_mi_results(path: str) -> dict[str, Any]:
