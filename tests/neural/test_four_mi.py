@@ -1,6 +1,7 @@
 """The four-MI analysis (Algorithm 4, Fig. 7): H(Z) from counts against hand computations, the
 kinds and bound checks of every value, and the ``mi`` command's results on a tiny training."""
 
+import json
 import math
 
 import numpy as np
@@ -258,6 +259,18 @@ def test_mi_command_writes_the_schema(tiny_run):
     assert prov["figure"] == "Fig. 7" and prov["units"].startswith("bits")
     assert prov["experiment"]["repeats"] == 2
     assert (out / "fig7_mi.png").stat().st_size > 10_000
+    # the analysed systems are the trained ones: accuracy and PSNR equal the training jobs'
+    # own evaluation at SNR = inf on the same test images
+    trained = {}
+    for path in (out / "jobs").glob("*.json"):
+        rec = json.loads(path.read_text())
+        if rec["spec"]["kind"] == "train":
+            (row,) = rec["rows"]
+            trained[row["method"]] = (row["accuracy"], row["psnr"])
+    for r in rows:
+        acc, psnr = trained[r["method"]]
+        assert r["accuracy"] == pytest.approx(acc, abs=1e-12)
+        assert r["psnr"] == pytest.approx(psnr, rel=1e-9)
 
 
 def test_mi_command_rerun_reuses_every_job(tiny_run, capsys):
