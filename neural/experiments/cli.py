@@ -1,4 +1,5 @@
-"""Command line: ``python -m neural.experiments {bpp,snr,beta,visual,generalization,exact,report}``
+"""Command line:
+``python -m neural.experiments {bpp,snr,beta,visual,generalization,mi,exact,report}``
 (``--help`` on each)."""
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="training setting for every job, e.g. codec.epochs=2 or max_train_images=64 "
         "(VALUE is JSON; a TrainConfig field, stages as STAGE.FIELD); repeatable",
     )
+    runtime_options(p)
+
+
+def runtime_options(p: argparse.ArgumentParser) -> None:
+    """Where and how the jobs run (shared by every experiment subcommand)."""
     p.add_argument(
         "--jobs",
         type=int,
@@ -117,12 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(
         dest="command",
         required=True,
-        metavar="{bpp,snr,beta,visual,generalization,exact,report}",
+        metavar="{bpp,snr,beta,visual,generalization,mi,exact,report}",
     )
     for name in EXPERIMENTS:
-        s = sub.add_parser(
-            name, help=DESCRIPTIONS[name], description=DESCRIPTIONS[name]
-        )
+        s = sub.add_parser(name, help=DESCRIPTIONS[name], description=DESCRIPTIONS[name])
         _common(s)
         if name == "bpp":
             s.add_argument(
@@ -155,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--beta", type=float, nargs="+", help="the beta grid of TOSC-SR")
         if name == "visual":
             s.add_argument("--images", type=int, help="how many test images to show (default 8)")
+    from neural.experiments.four_mi.cli import add_mi_parser
     from neural.experiments.generalization import add_arguments as generalization_arguments
 
     g = sub.add_parser(
@@ -163,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Algorithm 5: accuracy on digits and detection mAP of the same codecs over beta.",
     )
     generalization_arguments(g)
+    add_mi_parser(sub)
     add_exact_parser(sub)
     r = sub.add_parser(
         "report",
@@ -263,40 +269,60 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
         print(f"wrote {args.to}")
         return 0
+    if args.command == "mi":
+        from neural.experiments.four_mi.cli import mi_command
+
+        return mi_command(args, parser, argv)
     try:
         spec = _spec(args)
         cfg = make_config(
             spec.train_preset, overrides={**spec.train_overrides, "data_dir": args.data_dir}
         )
         check_dataset_files(cfg.dataset, cfg.data_dir)
-        if args.jobs < 1:
-            raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
-        if args.threads_per_job is not None and args.threads_per_job < 1:
-            raise ValueError(f"--threads-per-job must be >= 1, got {args.threads_per_job}")
-        try:
-            os.makedirs(args.out, exist_ok=True)
-        except OSError as exc:
-            raise ValueError(
-                f"--out {args.out!r}: cannot create the directory ({exc.strerror})"
-            ) from exc
-        if not os.access(args.out, os.W_OK | os.X_OK):
-            raise ValueError(f"--out {args.out!r}: directory is not writable")
+        check_runtime_args(args)
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
-    result = run_experiment(
-        spec,
-        args.out,
-        data_dir=args.data_dir,
-        executor_kind=args.executor,
-        jobs=args.jobs,
-        scheduler=args.scheduler,
-        threads=args.threads_per_job,
-        device=args.device,
-        progress=not args.no_progress,
-        command=report_command(argv),
-    )
+    result = run_experiment(spec, args.out, **run_options(args, argv))
+    print_summary(result, args.out)
+    return 0
+
+
+def run_options(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
+    """The keyword arguments of an experiment runner taken from :func:`runtime_options`
+    (and ``--data-dir``); the command line ``argv`` is recorded in the provenance."""
+    from neural.experiments.report import report_command
+
+    return {
+        "data_dir": args.data_dir,
+        "executor_kind": args.executor,
+        "jobs": args.jobs,
+        "scheduler": args.scheduler,
+        "threads": args.threads_per_job,
+        "device": args.device,
+        "progress": not args.no_progress,
+        "command": report_command(argv),
+    }
+
+
+def print_summary(result: Any, out: str) -> None:
+    """One line: rows, jobs run and reused, the output directory and the files written."""
     print(
         f"{len(result.rows)} rows ({result.jobs_ran} jobs run, {result.jobs_skipped} reused) in "
-        f"{os.path.abspath(args.out)}: " + ", ".join(os.path.basename(f) for f in result.files)
+        f"{os.path.abspath(out)}: " + ", ".join(os.path.basename(f) for f in result.files)
     )
-    return 0
+
+
+def check_runtime_args(args: argparse.Namespace) -> None:
+    """``--jobs``, ``--threads-per-job`` and ``--out`` (created; must be writable), or ``ValueError``."""
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.threads_per_job is not None and args.threads_per_job < 1:
+        raise ValueError(f"--threads-per-job must be >= 1, got {args.threads_per_job}")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(
+            f"--out {args.out!r}: cannot create the directory ({exc.strerror})"
+        ) from exc
+    if not os.access(args.out, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {args.out!r}: directory is not writable")

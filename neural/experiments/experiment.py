@@ -23,7 +23,7 @@ from neural.experiments.results import (
     provenance,
     write_results,
 )
-from neural.experiments.runner import EXECUTORS, make_executor, run_jobs
+from neural.experiments.runner import EXECUTORS, SweepRecords, make_executor, run_jobs
 from neural.training.threads import available_cores, threads_for_jobs
 
 FIGURE_FILES = {
@@ -81,12 +81,7 @@ def run_experiment(
     if not isinstance(spec, ExperimentSpec):
         raise TypeError(f"spec must be an ExperimentSpec, got {type(spec).__name__}")
     spec.validate()
-    if executor_kind not in EXECUTORS:
-        raise ValueError(f"executor_kind must be one of {EXECUTORS}, got {executor_kind!r}")
-    if threads is None:
-        threads = 1 if executor_kind == "dask" else threads_for_jobs(jobs)
-    elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    threads = resolve_threads(executor_kind, threads, jobs)
     out = os.path.abspath(out)
     plan = build_jobs(spec, data_dir)
     runtime = Runtime(
@@ -95,18 +90,16 @@ def run_experiment(
         device=device,
         threads=threads,
     )
-    prov = provenance()  # versions and git state when the run starts
-    t0 = time.perf_counter()
-    with contextlib.ExitStack() as stack:
-        if executor is None:
-            executor = stack.enter_context(
-                make_executor(executor_kind, jobs=jobs, scheduler=scheduler)
-            )
-            kind = executor_kind
-        else:
-            kind = type(executor).__name__
-        sweep = run_jobs(plan, runtime, executor, progress=progress, on_job_done=on_job_done)
-    elapsed = time.perf_counter() - t0
+    sweep, prov = run_plan(
+        plan,
+        runtime,
+        executor=executor,
+        executor_kind=executor_kind,
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=progress,
+        on_job_done=on_job_done,
+    )
 
     rows = [
         normalise_row(r)
@@ -123,20 +116,7 @@ def run_experiment(
         command=command,
         experiment=spec.as_dict(),
         figure=FIGURES[spec.experiment],
-        executor=kind,
-        jobs=jobs,
-        threads_per_job=threads,
-        usable_cores=available_cores(),
-        device=device,
-        elapsed_s=elapsed,
-        jobs_total=len(sweep.records),
-        jobs_ran=len(sweep.ran),
-        jobs_skipped=len(sweep.skipped),
         classifier_accuracy={str(k): v for k, v in sorted(clean.items())},
-        jobs_detail=[
-            {"key": rec["key"], "time_s": rec["time_s"], "spec": rec["spec"]}
-            for rec in sweep.records
-        ],
     )
     files = list(write_results(out, rows, prov))
     title = _title(spec)
@@ -153,6 +133,62 @@ def run_experiment(
     if progress:
         print(table, file=sys.stderr)
     return ExperimentResult(rows, prov, files, len(sweep.ran), len(sweep.skipped), table)
+
+
+def resolve_threads(executor_kind: str, threads: int | None, jobs: int) -> int:
+    """Torch threads per job: ``threads`` checked, or by default ``max(1, cores // jobs)``
+    locally and 1 on dask; ``executor_kind`` checked too."""
+    if executor_kind not in EXECUTORS:
+        raise ValueError(f"executor_kind must be one of {EXECUTORS}, got {executor_kind!r}")
+    if threads is None:
+        return 1 if executor_kind == "dask" else threads_for_jobs(jobs)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    return threads
+
+
+def run_plan(
+    plan: list[Job],
+    runtime: Runtime,
+    *,
+    executor: Executor | None,
+    executor_kind: str,
+    jobs: int,
+    scheduler: str | None,
+    progress: bool,
+    on_job_done: Callable[[Job, dict[str, Any]], None] | None = None,
+) -> tuple[SweepRecords, dict[str, Any]]:
+    """Run ``plan`` under ``runtime`` on ``executor`` (if None, one made from ``executor_kind``,
+    ``jobs`` and ``scheduler``, shut down after); return the records and the provenance: the
+    versions and git state at the start, the executor, threads, device, wall time, job counts
+    and every job's spec and time (``jobs_detail``)."""
+    prov = provenance()  # versions and git state when the run starts
+    t0 = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(
+                make_executor(executor_kind, jobs=jobs, scheduler=scheduler)
+            )
+            kind = executor_kind
+        else:
+            kind = type(executor).__name__
+        sweep = run_jobs(plan, runtime, executor, progress=progress, on_job_done=on_job_done)
+    prov.update(
+        executor=kind,
+        jobs=jobs,
+        threads_per_job=runtime.threads,
+        usable_cores=available_cores(),
+        device=runtime.device,
+        elapsed_s=time.perf_counter() - t0,
+        jobs_total=len(sweep.records),
+        jobs_ran=len(sweep.ran),
+        jobs_skipped=len(sweep.skipped),
+        jobs_detail=[
+            {"key": rec["key"], "time_s": rec["time_s"], "spec": rec["spec"]}
+            for rec in sweep.records
+        ],
+    )
+    return sweep, prov
 
 
 def _title(spec: ExperimentSpec) -> str:

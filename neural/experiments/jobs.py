@@ -80,7 +80,13 @@ class Job:
         """Run ids that must be finished before this job starts."""
         return tuple(
             dict.fromkeys(
-                r for r in (self.spec.get("classifier_run"), self.spec.get("codec_run")) if r
+                r
+                for r in (
+                    self.spec.get("classifier_run"),
+                    self.spec.get("codec_run"),
+                    self.spec.get("run"),  # the trained run an analysis job (kind "mi") reads
+                )
+                if r
             )
         )
 
@@ -90,6 +96,8 @@ class Job:
             return (
                 f"{s['method']} bpp={s['bpp']:g} beta={s['beta']:g} seed={s['seed']} [{self.key}]"
             )
+        if s["kind"] == "mi":
+            return f"MI of {s['method']} bpp={s['bpp']:g} beta={s['beta']:g} seed={s['seed']} [{self.key}]"
         return f"{s['method']} ({s['header']}) bpp={s['bpp']:g} seed={s['seed']} [{self.key}]"
 
 
@@ -253,6 +261,10 @@ def execute_job(spec: dict[str, Any], runtime: dict[str, Any]) -> dict[str, Any]
                 record = _run_training(job, runtime)
             elif spec["kind"] == "digital":
                 record = _run_digital(job, runtime)
+            elif spec["kind"] == "mi":  # the four-MI analysis of a trained run (Fig. 7)
+                from neural.experiments.four_mi.job import run_mi_job
+
+                record = run_mi_job(job, runtime)
             else:
                 raise ValueError(f"unknown job kind {spec['kind']!r}")
         record.update(

@@ -26,7 +26,7 @@ import math
 import os
 import platform
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,18 +71,28 @@ SETTING_FIELDS = (
 UNITS = {"accuracy": "", "psnr": " (dB)", "ssim": "", "mse": "", "failure_rate": ""}
 
 
-def normalise_row(row: dict[str, Any], extra_fields: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A row with every :data:`ROW_FIELDS` key (and the numeric ``extra_fields`` an experiment
-    adds, e.g. ``map``): text fields as str, the rest as float (NaN if missing)."""
-    fields = ROW_FIELDS + tuple(extra_fields)
+def normalise_row(
+    row: dict[str, Any],
+    extra_fields: Sequence[str] = (),
+    *,
+    fields: Sequence[str] = ROW_FIELDS,
+    text_fields: Sequence[str] = TEXT_FIELDS,
+) -> dict[str, Any]:
+    """A row with every key of ``fields`` (default :data:`ROW_FIELDS`) and the numeric
+    ``extra_fields`` an experiment adds (e.g. ``map``): ``text_fields`` as str, the rest as
+    float (NaN if missing). Another experiment's table (the ``mi`` analysis) passes its own
+    ``fields``."""
+    fields = tuple(fields) + tuple(extra_fields)
     extra = set(row) - set(fields)
     if extra:
         raise ValueError(f"unknown row field(s) {sorted(extra)}; fields are {fields}")
     out: dict[str, Any] = {}
     for name in fields:
         v = row.get(name)
-        out[name] = ("" if v is None else str(v)) if name in TEXT_FIELDS else parse_float(v)
+        out[name] = ("" if v is None else str(v)) if name in text_fields else parse_float(v)
     for name in ("accuracy", "ssim", "mse", "failure_rate", "confidence"):
+        if name not in out:
+            continue
         v = out[name]
         if not math.isnan(v) and not (
             0.0 - 1e-12 <= v <= (1.0 + 1e-12 if name != "mse" else math.inf)
@@ -140,17 +150,21 @@ def write_results(
     out: str,
     rows: list[dict[str, Any]],
     provenance: dict[str, Any],
-    extra_fields: tuple[str, ...] = (),
+    extra_fields: Sequence[str] = (),
+    *,
+    fields: Sequence[str] = ROW_FIELDS,
+    text_fields: Sequence[str] = TEXT_FIELDS,
 ) -> tuple[str, str]:
     """Write ``results.json`` and ``results.csv`` into ``out`` atomically; return their paths.
 
-    ``extra_fields``: numeric columns after :data:`ROW_FIELDS` (recorded in the provenance as
-    ``extra_fields`` so that :func:`load_results` reads them back)."""
+    ``fields``/``text_fields``: the columns (see :func:`normalise_row`); ``extra_fields``:
+    numeric columns after ``fields`` (recorded in the provenance as ``extra_fields`` so that
+    :func:`load_results` reads them back)."""
     from neural.training.files import atomic_write_text
 
     extra_fields = tuple(extra_fields)
-    fields = ROW_FIELDS + extra_fields
-    rows = [normalise_row(r, extra_fields) for r in rows]
+    rows = [normalise_row(r, extra_fields, fields=fields, text_fields=text_fields) for r in rows]
+    fields = tuple(fields) + extra_fields
     if extra_fields:
         provenance = {**provenance, "extra_fields": list(extra_fields)}
     os.makedirs(out, exist_ok=True)
@@ -182,9 +196,14 @@ def _csv_cell(v: Any) -> str:
     return repr(float(v))
 
 
-def load_results(path: str) -> dict[str, Any]:
+def load_results(
+    path: str,
+    *,
+    fields: Sequence[str] = ROW_FIELDS,
+    text_fields: Sequence[str] = TEXT_FIELDS,
+) -> dict[str, Any]:
     """Read ``results.json`` (a file or the run directory holding it); rows normalised
-    (``"inf"`` strings back to ``math.inf``, ``null`` to NaN)."""
+    (``"inf"`` strings back to ``math.inf``, ``null`` to NaN) with the columns ``fields``."""
     if os.path.isdir(path):
         path = os.path.join(path, "results.json")
     if not os.path.isfile(path):
@@ -202,7 +221,9 @@ def load_results(path: str) -> dict[str, Any]:
         )
     extra = tuple(doc["provenance"].get("extra_fields", ()))
     return {
-        "rows": [normalise_row(r, extra) for r in doc["rows"]],
+        "rows": [
+            normalise_row(r, extra, fields=fields, text_fields=text_fields) for r in doc["rows"]
+        ],
         "provenance": doc["provenance"],
         "path": path,
     }
