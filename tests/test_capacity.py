@@ -55,7 +55,10 @@ def test_nats_and_fields():
 def test_binary_input_against_direct_maximisation(seed, m):
     """Binary input: C = max_p I(p) found independently by bounded scalar search."""
     w = np.random.default_rng(seed).dirichlet(np.ones(m), size=2)
-    info = lambda a: -mutual_information(np.array([a, 1 - a])[:, None] * w)
+
+    def info(a):
+        return -mutual_information(np.array([a, 1 - a])[:, None] * w)
+
     best = minimize_scalar(info, bounds=(0, 1), method="bounded", options={"xatol": 1e-10})
     c_direct = max(-best.fun, -info(0.0), -info(1.0))
     res = channel_capacity(w)
@@ -110,7 +113,10 @@ def test_nearly_useless_channel_converges_fast():
     w = np.array([[0.72895719, 0.27104281], [0.72535201, 0.27464799]])
     res = channel_capacity(w)
     assert res.converged and res.iterations < 1000
-    info = lambda a: -mutual_information(np.array([a, 1 - a])[:, None] * w)
+
+    def info(a):
+        return -mutual_information(np.array([a, 1 - a])[:, None] * w)
+
     best = minimize_scalar(info, bounds=(0, 1), method="bounded", options={"xatol": 1e-12})
     assert res.capacity == pytest.approx(-best.fun, abs=1e-10)
     assert res.lower_bound <= res.upper_bound and res.gap <= 1e-10
