@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         from neural.experiments.exact import main_exact
 
         try:
+            check_out_dir(args.out)
             return main_exact(args, report_command(argv))
         except ValueError as exc:
             parser.error(str(exc))
@@ -318,11 +319,14 @@ def check_runtime_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
     if args.threads_per_job is not None and args.threads_per_job < 1:
         raise ValueError(f"--threads-per-job must be >= 1, got {args.threads_per_job}")
+    check_out_dir(args.out)
+
+
+def check_out_dir(out: str) -> None:
+    """``--out`` is created if missing and must be a writable directory, or ``ValueError``."""
     try:
-        os.makedirs(args.out, exist_ok=True)
+        os.makedirs(out, exist_ok=True)
     except OSError as exc:
-        raise ValueError(
-            f"--out {args.out!r}: cannot create the directory ({exc.strerror})"
-        ) from exc
-    if not os.access(args.out, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {args.out!r}: directory is not writable")
+        raise ValueError(f"--out {out!r}: cannot create the directory ({exc.strerror})") from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out!r}: directory is not writable")

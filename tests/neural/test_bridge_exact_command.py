@@ -22,6 +22,11 @@ def test_exact_refuses_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["exact", "--out", str(tmp_path), "--seed", "-1"])
     assert "--seed must be >= 0" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(SystemExit):
+        main(["exact", "--out", str(blocker / "out")])
+    assert "cannot create the directory" in capsys.readouterr().err
 
 
 @pytest.fixture
