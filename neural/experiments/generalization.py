@@ -49,9 +49,7 @@ from neural.experiments.jobs import (
     EVAL_SEED_KEY,
     Job,
     Runtime,
-    _atomic_json,
-    _job_lock,
-    job_path,
+    execute_job,
     load_job_record,
     run_dir,
 )
@@ -265,31 +263,12 @@ def detect_job(
     )
 
 
-def execute_generalization_job(spec: dict[str, Any], runtime: dict[str, Any]) -> dict[str, Any]:
-    """Run one detector or detection job under ``runtime`` (picklable: any executor runs it);
-    skipped if its record ``RUNS/jobs/<key>.json`` exists. Returns the record."""
-    import json
-
-    from neural.training.threads import training_threads
-
-    job = Job(spec)
-    out = runtime["out"]
-    with _job_lock(out, job.key):
-        done = load_job_record(out, job)
-        if done is not None:
-            return done
-        os.makedirs(os.path.join(out, "jobs"), exist_ok=True)
-        t0 = time.perf_counter()
-        with training_threads(runtime.get("threads")):
-            if spec["kind"] == "detector":
-                record = _run_detector(job, runtime)
-            elif spec["kind"] == "detect":
-                record = _run_detect(job, runtime)
-            else:
-                raise ValueError(f"unknown generalization job kind {spec['kind']!r}")
-        record.update(key=job.key, spec=job.spec, time_s=time.perf_counter() - t0)
-        _atomic_json(record, job_path(out, job.key))
-        return json.loads(json.dumps(jsonable(record)))
+def run_detection_job(job: Job, runtime: dict[str, Any]) -> dict[str, Any]:
+    """The work of one detector (``kind`` "detector") or detection (``kind`` "detect") job;
+    :func:`neural.experiments.jobs.execute_job` runs it (lock, reuse, record, timing)."""
+    if job.spec["kind"] == "detector":
+        return _run_detector(job, runtime)
+    return _run_detect(job, runtime)
 
 
 def _detector_file(out: str, key: str) -> str:
@@ -486,7 +465,7 @@ def run_generalization(
             kind = type(executor).__name__
         # the detectors train beside the codec trainings (they depend on nothing)
         det_futures = {
-            seed: executor.submit(execute_generalization_job, j.spec, runtime.as_dict())
+            seed: executor.submit(execute_job, j.spec, runtime.as_dict())
             for seed, j in detectors.items()
         }
         sweep = run_jobs(plan, runtime, executor, progress=progress)
@@ -495,7 +474,7 @@ def run_generalization(
         pairs = _detect_jobs(spec, plan, detectors)
         reused += sum(load_job_record(runtime.out, j) is not None for j, _, _ in pairs)
         futures: dict[Future, int] = {
-            executor.submit(execute_generalization_job, j.spec, runtime.as_dict()): i
+            executor.submit(execute_job, j.spec, runtime.as_dict()): i
             for i, (j, _, _) in enumerate(pairs)
         }
         det_results: dict[int, dict[str, Any]] = {}

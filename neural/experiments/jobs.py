@@ -265,6 +265,10 @@ def execute_job(spec: dict[str, Any], runtime: dict[str, Any]) -> dict[str, Any]
                 from neural.experiments.four_mi.job import run_mi_job
 
                 record = run_mi_job(job, runtime)
+            elif spec["kind"] in ("detector", "detect"):  # Algorithm 5 (generalization)
+                from neural.experiments.generalization import run_detection_job
+
+                record = run_detection_job(job, runtime)
             else:
                 raise ValueError(f"unknown job kind {spec['kind']!r}")
         record.update(
