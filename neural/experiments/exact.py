@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import importlib
-import io
-import json
 import math
 import os
 import sys
@@ -371,35 +368,15 @@ def _gradmi_part(
 
 # ----------------------------------------------------------------------------- files
 def write_rows(out: str, rows: list[dict[str, Any]], provenance: dict[str, Any]) -> list[str]:
-    """``out/results.json`` (``{"rows", "provenance"}``, non-finite numbers as strings) and
-    ``out/results.csv`` (the union of the rows' keys as columns, in first-seen order; a
-    key a row lacks is an empty field), both written atomically."""
-    from neural.experiments.keys import jsonable
-    from neural.training.files import atomic_write_text
+    """``out/results.json`` and ``out/results.csv`` by :func:`results.write_table`, the CSV's
+    columns the union of the rows' keys in first-seen order (a key a row lacks is an empty
+    field)."""
+    from neural.experiments.results import write_table
 
     columns: list[str] = []
     for r in rows:
         columns += [c for c in r if c not in columns]
-    jpath, cpath = os.path.join(out, "results.json"), os.path.join(out, "results.csv")
-    doc = jsonable({"rows": rows, "provenance": provenance})
-    atomic_write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n", jpath)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow([_cell(r.get(c, "")) for c in columns])
-    atomic_write_text(buf.getvalue(), cpath)
-    return [jpath, cpath]
-
-
-def _cell(v: Any) -> str:
-    from neural.experiments.results import _csv_cell
-
-    if v is None:
-        return ""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return str(v)
-    return _csv_cell(float(v))
+    return list(write_table(out, rows, provenance, columns))
 
 
 # ----------------------------------------------------------------------------- the command

@@ -160,35 +160,44 @@ def write_results(
     ``fields``/``text_fields``: the columns (see :func:`normalise_row`); ``extra_fields``:
     numeric columns after ``fields`` (recorded in the provenance as ``extra_fields`` so that
     :func:`load_results` reads them back)."""
-    from neural.training.files import atomic_write_text
-
     extra_fields = tuple(extra_fields)
     rows = [normalise_row(r, extra_fields, fields=fields, text_fields=text_fields) for r in rows]
     fields = tuple(fields) + extra_fields
     if extra_fields:
         provenance = {**provenance, "extra_fields": list(extra_fields)}
+    json_rows = [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in rows
+    ]
+    return write_table(out, json_rows, provenance, fields)
+
+
+def write_table(
+    out: str, rows: list[dict[str, Any]], provenance: dict[str, Any], columns: Sequence[str]
+) -> tuple[str, str]:
+    """``out/results.json`` (``{"rows", "provenance"}``, non-finite numbers as strings, see
+    :func:`neural.experiments.keys.jsonable`) and ``out/results.csv`` (``columns``; a key a
+    row lacks, ``None`` and NaN are empty fields), both written atomically; their paths."""
+    from neural.training.files import atomic_write_text
+
     os.makedirs(out, exist_ok=True)
     jpath, cpath = os.path.join(out, "results.json"), os.path.join(out, "results.csv")
-    doc = {
-        "rows": [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-            for r in rows
-        ],
-        "provenance": provenance,
-    }
+    doc = {"rows": rows, "provenance": provenance}
     atomic_write_text(json.dumps(jsonable(doc), indent=1, allow_nan=False) + "\n", jpath)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(fields)
+    writer.writerow(columns)
     for r in rows:
-        writer.writerow([_csv_cell(r[f]) for f in fields])
+        writer.writerow([_csv_cell(r.get(c)) for c in columns])
     atomic_write_text(buf.getvalue(), cpath)
     return jpath, cpath
 
 
 def _csv_cell(v: Any) -> str:
-    if isinstance(v, str):
-        return v
+    if v is None:
+        return ""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
     if math.isnan(v):
         return ""
     if math.isinf(v):
