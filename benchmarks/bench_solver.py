@@ -9,20 +9,28 @@ Problems: n = k points on [0, 1] with squared-error d_RD, uniform p(x), random
 p(y|x) (Dirichlet(1), seed 0), the same random start for every implementation. For
 every (n, |Y|, β, λ) the script prints the time per iteration of
 
-* ``ours``: plain eq. (17) by :func:`infotheory.semantic_rd` (``accelerate=False``,
-  ``restarts=0``; Numba kernels + BLAS, one BLAS thread),
+* ``ours``: plain eq. (17) as :func:`infotheory.semantic_rd` runs it with
+  ``accelerate=False, restarts=0``: :func:`infotheory.core.iterate` on the single-problem
+  backend (:class:`infotheory.backend_numpy.NumpyBackend`; Numba kernels + BLAS, one
+  BLAS thread) of the same problem, from the same start,
 * ``numpy``: ``benchmarks/numpy_reference.py`` (vectorised, log domain, 1 BLAS thread),
 * ``exp``: one ``numpy.exp`` over an n×k float64 array of ``-d/λ`` (normal range),
-* ``RD`` and ``dit`` (β = 0, first |Y| only): :func:`infotheory.rate_distortion`
-  (plain iteration) and, if ``dit`` is importable, ``dit``'s Blahut–Arimoto,
+* ``RD`` and ``dit`` (β = 0, first |Y| only): the same iteration at β = 0 (what
+  :func:`infotheory.rate_distortion` runs, Blahut's certificate included) and, if
+  ``dit`` is importable, ``dit``'s Blahut–Arimoto,
 
-and the time to reach ``tol`` (stationarity residual) for ours and numpy from the
-same start. Time per iteration is ``(time of 2N iterations - time of N) / N`` (the
-fixed cost of a call cancels); the implementations take turns within each of
-``--repeat`` repetitions and the median is reported, so load on the machine hits
-them alike. ``numpy/ours`` (target ≥ 5) and ``ours/exp`` (target ≤ 3) are ratios of
-those medians. ``--breakdown`` adds the time of each pass of one iteration of ours at
-the given cell (median of ``--repeat``), with the floor each pass is measured against.
+and the time to reach ``tol`` (stationarity residual) for ``semantic_rd`` and the NumPy
+reference from the same start, whole calls included.
+
+Timing: in each of ``--repeat`` rounds every implementation runs ``--iters`` iterations
+(continuing from where it stopped), one after the other; time per iteration is that
+time over ``--iters``. The table gives the median over rounds of each time and, as
+``numpy/ours`` (target ≥ 5) and ``ours/exp`` (target ≤ 3), the median over rounds of
+the ratio within a round, with its interquartile range: on a shared machine the speed
+of the CPU changes from second to second (a fixed ``numpy.exp`` over 1024² entries took
+5.7–12.5 ms within 8 s here), and two timings taken back to back see nearly the same
+machine. ``--breakdown`` adds the time of each pass of one iteration of ours at the given
+cell (median of ``--repeat``), with the floor each pass is measured against.
 """
 
 from __future__ import annotations
@@ -39,16 +47,16 @@ from numba import njit
 from threadpoolctl import threadpool_limits
 
 import infotheory
-from infotheory import ConvergenceWarning, kernels
+from infotheory import ConvergenceWarning, core, kernels
 from infotheory._logdomain import log_likelihood, safe_log
 from infotheory.backend_numpy import NumpyBackend
 from infotheory.core import marginals
 from infotheory.problem import Problem
 
 try:
-    from numpy_reference import numpy_semantic_rd
+    from numpy_reference import NumpyReference, numpy_semantic_rd
 except ImportError:  # run from the repository root
-    from benchmarks.numpy_reference import numpy_semantic_rd
+    from benchmarks.numpy_reference import NumpyReference, numpy_semantic_rd
 
 
 def problem(n: int, m: int, seed: int = 0):
@@ -73,16 +81,39 @@ def seconds(fn: Callable[[], object]) -> float:
     return clock() - t
 
 
-def per_iteration(runs: dict[str, Callable[[int], object]], n_it: int, repeat: int) -> dict:
-    """Median over ``repeat`` rounds of ``(t(2N) - t(N)) / N`` for every entry of ``runs``
-    (a function of the iteration count); within a round the entries take turns."""
+def paired_rounds(
+    runs: dict[str, Callable[[int], object]], n_it: int, repeat: int
+) -> dict[str, list[float]]:
+    """Seconds per iteration of every entry of ``runs`` (a function of the iteration
+    count) in each of ``repeat`` rounds; within a round the entries run one after the
+    other, ``n_it`` iterations each."""
     out: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
         for name, run in runs.items():
-            t1 = seconds(lambda: run(n_it))
-            t2 = seconds(lambda: run(2 * n_it))
-            out[name].append((t2 - t1) / n_it)
-    return {name: float(np.median(v)) for name, v in out.items()}
+            out[name].append(seconds(lambda: run(n_it)) / n_it)
+    return out
+
+
+def paired_ratio(num: list[float], den: list[float]) -> tuple[float, float, float]:
+    """Median and quartiles over rounds of ``num / den`` within each round."""
+    r = np.asarray(num) / np.asarray(den)
+    q1, med, q3 = np.percentile(r, [25, 50, 75])
+    return float(med), float(q1), float(q3)
+
+
+def iterations_of_ours(p_x, pyx, d, beta: float, lam: float, init) -> Callable[[int], object]:
+    """``it`` plain eq. (17) iterations as ``semantic_rd(accelerate=False, restarts=0)``
+    runs them (:func:`infotheory.core.iterate` on the single-problem backend), continuing
+    from the last call; ``tol`` and ``gap_tol`` so small that every call runs ``it``."""
+    point = Problem.from_arrays(p_x, pyx, d).at(beta=beta, lam=lam)
+    backend = NumpyBackend(point, init.copy())
+    return lambda it: core.iterate(backend, beta=beta, tol=1e-300, gap_tol=1e-300, max_iter=it)
+
+
+def iterations_of_numpy(p_x, pyx, d, beta: float, lam: float, init) -> Callable[[int], object]:
+    """``it`` iterations of the NumPy reference, continuing from the last call."""
+    ref = NumpyReference(p_x, pyx, d, beta=beta, lam=lam, init=init)
+    return lambda it: [ref.step() for _ in range(it)]
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -111,32 +142,40 @@ def time_dit_iteration(p_x, d, lam, iters):
 
 
 @njit(cache=True)
-def _rows_in_l1(log_q, dl, cen, coef, h_x, enc_old, enc_new, n_rows):
-    """Step 1 of eq. (17) on row 0, ``n_rows`` times: the kernel's arithmetic with every
-    operand in L1 (no memory traffic)."""
-    k = dl.shape[1]
-    row, scale = np.empty(k), np.empty(k)
+def _rows_in_l1(log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, n_rows):
+    """Step 1 of eq. (17) on row 0, ``n_rows`` times: the kernel's arithmetic with the
+    row's operands in L1 (``log_r_t``, m×k, stays in L2)."""
+    row = np.empty(dl.shape[1])
     s = 0.0
     for _ in range(n_rows):
         lm, rr = kernels.encoder_row(
-            log_q, dl[0], cen[0], coef, h_x[0], enc_old[0], enc_new[0], row, scale
+            log_q, dl[0], pyx[0], log_r_t, coef, h_x[0], enc_old[0], enc_new[0], row
         )
         s += lm + rr
     return s
 
 
 @njit(cache=True)
-def _exp_rows(a, out, scale):
+def _exp_rows(a, out):
     """The kernel's exp (:func:`infotheory.kernels.exp_row`) over every row of ``a``."""
     for i in range(a.shape[0]):
-        out[i, :] = a[i]
-        kernels.exp_row(out[i], 0.0, scale)
+        row = out[i]
+        src = a[i]
+        for j in range(row.shape[0]):
+            row[j] = src[j]
+        kernels.exp_row(row, 0.0)
 
 
 def breakdown(n: int, m: int, beta: float, lam: float, warm: int, repeat: int) -> None:
     """Time of each pass of one plain iteration (as the single-problem backend,
     :class:`infotheory.backend_numpy.NumpyBackend`, runs them) from the encoder after
-    ``warm`` iterations, the whole step and iteration, and the floors."""
+    ``warm`` iterations, the whole step and iteration, and the floors.
+
+    Every pass reads the same inputs each time it is timed and writes its own output
+    buffer, so repeating it measures the same work (an earlier version let the row pass
+    read its own output back as the cross-entropy term, which made its repetitions
+    cheaper than an iteration's; the sum of its passes came out above the whole
+    iteration)."""
     p_x, pyx, d, init = problem(n, m)
     enc = infotheory.semantic_rd(
         p_x, pyx, d, beta=beta, lam=lam, init=init, max_iter=warm, tol=1e-300,
@@ -145,7 +184,8 @@ def breakdown(n: int, m: int, beta: float, lam: float, warm: int, repeat: int) -
     point = Problem.from_arrays(p_x, pyx, d).at(beta=beta, lam=lam)
     backend = NumpyBackend(point, enc.copy())
     backend.step()  # now q, r, encoder as after `warm` + 1 iterations
-    q, r, old, new = backend.q_new, backend.r, backend.encoder, backend.previous
+    q, r, old = backend.q_new.copy(), backend.r.copy(), backend.encoder.copy()
+    new = np.empty_like(old)
     dl, coef, h_x, joint_xy = (
         point.dl,
         point.coef,
@@ -153,38 +193,38 @@ def breakdown(n: int, m: int, beta: float, lam: float, warm: int, repeat: int) -
         point.problem.joint_xy,
     )
     log_q, log_mu, resid = safe_log(q), np.empty(n), np.empty(n)
-    scale, a = np.empty(d.shape[1]), -d / lam
+    log_r_t = np.empty((m, d.shape[1]))
+    kernels.log_r_transposed(r, log_r_t)
+    a, cen = -d / lam, np.empty_like(old)
 
     passes: dict[str, Callable[[], object]] = {
-        "log p(x̂) (k logs)": lambda: np.log(q, out=log_q, where=q > 0),
-        "Σ_y p(y|x) log p(y|x̂): GEMM n×|Y|·|Y|×k": lambda: log_likelihood(pyx, r, out=new),
-        "step 1, fused row pass (encoder_step)": lambda: kernels.encoder_step(
-            log_q, dl, new, coef, h_x, old, new, log_mu, resid
+        "log p(x̂), log p(y|x̂) (k + k·|Y| logs)": lambda: (
+            np.log(q, out=log_q, where=q > 0),
+            kernels.log_r_transposed(r, log_r_t),
+        ),
+        "step 1, one fused row pass (encoder_step)": lambda: kernels.encoder_step(
+            log_q, dl, pyx, log_r_t, coef, h_x, old, new, log_mu, resid
         ),
         "steps 2-3, marginals: GEMM |Y|×n·n×k": lambda: marginals(joint_xy, new, r),
         "residual max over n rows": lambda: float(resid.max()),
     }
     floors: dict[str, Callable[[], object]] = {
-        "step 1 on one L1-resident row, n times": lambda: _rows_in_l1(
-            log_q, dl, new, coef, h_x, old, new, n
+        "step 1 on one row in L1, n times": lambda: _rows_in_l1(
+            log_q, dl, pyx, log_r_t, coef, h_x, old, new, n
         ),
-        "floor: numpy.exp over n×k": lambda: np.exp(a, out=new),
-        "floor: the kernel's exp_row over n×k": lambda: _exp_rows(a, new, scale),
-        "floor: copy of an n×k array": lambda: np.copyto(new, a),
+        "Σ_y p(y|x) log p(y|x̂) as one GEMM into n×k": lambda: log_likelihood(pyx, r, out=cen),
+        "floor: numpy.exp over n×k": lambda: np.exp(a, out=cen),
+        "floor: the kernel's exp_row over n×k": lambda: _exp_rows(a, cen),
+        "floor: copy of an n×k array": lambda: np.copyto(cen, a),
     }
-    log_likelihood(pyx, r, out=new)  # cen in `new`, as in the backend
-    _rows_in_l1(log_q, dl, new, coef, h_x, old, new, 1)  # compile
-    _exp_rows(a[:1], new[:1], scale)
+    _rows_in_l1(log_q, dl, pyx, log_r_t, coef, h_x, old, new, 1)  # compile
+    _exp_rows(a[:1], cen[:1])
     times = {name: median_time(fn, repeat) for name, fn in {**passes, **floors}.items()}
     step = median_time(backend.step, repeat)
 
-    def ours(it: int) -> object:
-        return infotheory.semantic_rd(
-            p_x, pyx, d, beta=beta, lam=lam, init=enc, max_iter=it, tol=1e-300,
-            accelerate=False, restarts=0,
-        )  # fmt: skip
-
-    whole = per_iteration({"ours": ours}, 10, repeat)["ours"]
+    ours = iterations_of_ours(p_x, pyx, d, beta, lam, enc)
+    ours(1)
+    whole = float(np.median(paired_rounds({"ours": ours}, 5, repeat)["ours"]))
     total = sum(times[name] for name in passes)
     print(
         f"\nbreakdown of one plain iteration at n=k={n}, |Y|={m}, beta={beta}, lam={lam} "
@@ -195,7 +235,7 @@ def breakdown(n: int, m: int, beta: float, lam: float, warm: int, repeat: int) -
         print(f"  {name:<46} {times[name] * 1e3:8.3f} ms")
     print(f"  {'sum of the passes':<46} {total * 1e3:8.3f} ms")
     print(f"  {'NumpyBackend.step (the passes + Python)':<46} {step * 1e3:8.3f} ms")
-    print(f"  {'whole iteration in semantic_rd':<46} {whole * 1e3:8.3f} ms")
+    print(f"  {'whole iteration (core.iterate, as semantic_rd)':<46} {whole * 1e3:8.3f} ms")
     for name in floors:
         print(f"  {name:<46} {times[name] * 1e3:8.3f} ms")
 
@@ -210,8 +250,8 @@ def main(argv: list[str] | None = None) -> None:
         default=["1,0.1", "0.5,0.05"],
         help="beta,lam pairs (default: the issue's cell 1,0.1 and 0.5,0.05)",
     )
-    ap.add_argument("--iters", type=int, default=10, help="N: per iteration = (t(2N) - t(N)) / N")
-    ap.add_argument("--repeat", type=int, default=5, help="rounds (median); at least 5")
+    ap.add_argument("--iters", type=int, default=5, help="iterations per timing")
+    ap.add_argument("--repeat", type=int, default=11, help="rounds (median); at least 5")
     ap.add_argument("--tol", type=float, default=1e-9)
     ap.add_argument("--max-iter", type=int, default=300, help="cap for time-to-tol")
     ap.add_argument(
@@ -238,12 +278,14 @@ def main(argv: list[str] | None = None) -> None:
         f"{os.getloadavg()[0]:.2f}"
     )
     print(
-        f"clock: {args.clock}; tol={args.tol} (time-to-tol capped at {args.max_iter} iterations); per iteration: "
-        f"median of {args.repeat} rounds of (t(2N) - t(N))/N, N = {args.iters}\n"
+        f"clock: {args.clock}; tol={args.tol} (time-to-tol capped at {args.max_iter} "
+        f"iterations); per iteration: {args.iters} iterations per timing, {args.repeat} "
+        "rounds; times: medians over rounds; ratios: median [quartiles] over rounds of the "
+        "ratio within a round\n"
     )
     head = (
         f"{'n=k':>5} {'|Y|':>4} {'beta':>5} {'lam':>5} | {'ours ms/it':>10} {'numpy ms/it':>11} "
-        f"{'numpy/ours':>10} {'exp ms':>7} {'ours/exp':>8} {'RD ms/it':>9} {'dit ms/it':>9} | "
+        f"{'numpy/ours':>17} {'exp ms':>7} {'ours/exp':>17} {'RD ms/it':>9} {'dit ms/it':>9} | "
         f"{'iters':>6} {'ours s':>7} {'numpy s':>7} {'ratio':>6} {'load':>5}"
     )
     print(head)
@@ -269,24 +311,20 @@ def row_of_table(args, n, m, beta, lam, p_x, pyx, d, init, with_rd) -> None:
     infotheory.semantic_rd(p_x, pyx, d, **kw, **plain, max_iter=2)  # compile / warm up
 
     runs: dict[str, Callable[[int], object]] = {
-        "ours": lambda it: infotheory.semantic_rd(
-            p_x, pyx, d, **kw, **plain, tol=1e-300, max_iter=it
-        ),
-        "numpy": lambda it: numpy_semantic_rd(p_x, pyx, d, **kw, tol=1e-300, max_iter=it),
+        "ours": iterations_of_ours(p_x, pyx, d, beta, lam, init),
+        "numpy": iterations_of_numpy(p_x, pyx, d, beta, lam, init),
     }
     if with_rd:
-
-        def rd(it: int) -> object:
-            return infotheory.rate_distortion(
-                p_x, d, lam=lam, init=init, tol=1e-300, gap_tol=1e-300, max_iter=it,
-                accelerate=False,
-            )  # fmt: skip
-
-        runs["RD"] = rd
+        runs["RD"] = iterations_of_ours(p_x, np.ones((n, 1)), d, 0.0, lam, init)
     a = -d / lam
     out = np.empty_like(a)
     runs["exp"] = lambda it: [np.exp(a, out=out) for _ in range(it)]
-    t = per_iteration(runs, args.iters, args.repeat)
+    for run in runs.values():
+        run(1)
+    t = paired_rounds(runs, args.iters, args.repeat)
+    med = {name: float(np.median(v)) for name, v in t.items()}
+    speedup = paired_ratio(t["numpy"], t["ours"])
+    over_exp = paired_ratio(t["ours"], t["exp"])
     t_dit = time_dit_iteration(p_x, d, lam, args.iters) if with_rd else None
     t0 = clock()
     res = infotheory.semantic_rd(p_x, pyx, d, **kw, **plain, tol=args.tol, max_iter=args.max_iter)
@@ -296,12 +334,16 @@ def row_of_table(args, n, m, beta, lam, p_x, pyx, d, init, with_rd) -> None:
     t_np_tol = clock() - t0
     iters = f"{res.iterations}" + ("" if res.converged else "*")
     dit_s = f"{t_dit * 1e3:9.2f}" if t_dit is not None else f"{'-':>9}"
-    rd_s = f"{t['RD'] * 1e3:9.2f}" if "RD" in t else f"{'-':>9}"
+    rd_s = f"{med['RD'] * 1e3:9.2f}" if "RD" in med else f"{'-':>9}"
+
+    def ratio(r: tuple[float, float, float]) -> str:
+        return f"{r[0]:5.2f} [{r[1]:4.2f},{r[2]:4.2f}]"
+
     print(
-        f"{n:>5} {m:>4} {beta:>5g} {lam:>5g} | {t['ours'] * 1e3:10.2f} {t['numpy'] * 1e3:11.2f} "
-        f"{t['numpy'] / t['ours']:10.1f} {t['exp'] * 1e3:7.2f} {t['ours'] / t['exp']:8.2f} "
-        f"{rd_s} {dit_s} | {iters:>6} {t_ours_tol:7.2f} {t_np_tol:7.2f} "
-        f"{t_np_tol / t_ours_tol:6.1f} {os.getloadavg()[0]:5.2f}",
+        f"{n:>5} {m:>4} {beta:>5g} {lam:>5g} | {med['ours'] * 1e3:10.2f} "
+        f"{med['numpy'] * 1e3:11.2f} {ratio(speedup):>17} {med['exp'] * 1e3:7.2f} "
+        f"{ratio(over_exp):>17} {rd_s} {dit_s} | {iters:>6} {t_ours_tol:7.2f} "
+        f"{t_np_tol:7.2f} {t_np_tol / t_ours_tol:6.1f} {os.getloadavg()[0]:5.2f}",
         flush=True,
     )
 

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from .core import marginals, rd_check_due, rd_verdict
-from .kernels import dead_log_c, encoder_row
+from .kernels import dead_log_c, encoder_row, log_r_transposed
 from .problem import Point
 
 # Re-association lets LLVM vectorise the row reductions; no flag assumes finite values
@@ -43,34 +43,25 @@ def step(
     ``p_k(x̂|x)``; ``q_new = q_{k+1}``, ``r`` becomes ``r_{k+1}`` (rows of symbols out of
     use keep their value), ``log_mu = log μ_k(x)``. Each row of step 1 is fused by
     :func:`infotheory.kernels.encoder_row`, in place (the row ``Σ_y p(y|x) log r_k(y|x̂)``
-    formed on the fly), then the row's share of steps 2–3.
+    formed inside it), then the row's share of steps 2–3.
     Returns the residual ``max |p_{k+1}(x̂|x) - p_k(x̂|x)|``."""
     n, k = dl.shape
     m = p_y_given_x.shape[1]
     use_ce = coef > 0.0
     row = np.empty(k)
-    scale = np.empty(k)
-    cen = np.zeros(k)
     log_q = np.empty(k)
     log_r_t = np.empty((m, k))  # log r_k(y|x̂), transposed: rows of length k
     joint_t = np.zeros((m, k))  # p_{k+1}(x̂, y), transposed
     for j in range(k):
         log_q[j] = math.log(q[j]) if q[j] > 0.0 else -np.inf
     if use_ce:
-        for j in range(k):
-            for y in range(m):
-                log_r_t[y, j] = math.log(r[j, y]) if r[j, y] > 0.0 else -np.inf
+        log_r_transposed(r, log_r_t)
     q_new[:] = 0.0
     resid = 0.0
     for i in range(n):
-        if use_ce:  # -inf where p(y|x) > 0 meets r_k(y|x̂) = 0
-            cen[:] = 0.0
-            for y in range(m):
-                pv = p_y_given_x[i, y]
-                if pv > 0.0:
-                    for j in range(k):
-                        cen[j] += pv * log_r_t[y, j]
-        lm, rr = encoder_row(log_q, dl[i], cen, coef, h_x[i], enc[i], enc[i], row, scale)
+        lm, rr = encoder_row(
+            log_q, dl[i], p_y_given_x[i], log_r_t, coef, h_x[i], enc[i], enc[i], row
+        )
         log_mu[i] = lm
         resid = max(resid, rr)
         if not use_ce:  # eq. (17) step 2, this row's share

@@ -26,16 +26,19 @@ class NumpyBackend:
         pb = point.problem
         n, k = enc.shape
         self.p_x, self.p_y_given_x, self.h_x = pb.p_x, pb.p_y_given_x, pb.row_entropies
-        self.joint_xy = pb.joint_xy
+        self.joint_yx = np.ascontiguousarray(pb.joint_xy.T)  # p(x, y) as rows of length n
         self.dl, self.coef = point.dl, point.coef
         self.use_ib = self.coef > 0
         self.encoder, self.previous = enc, np.empty_like(enc)
-        q, self.r = marginals(self.joint_xy, enc, np.full((k, pb.m), 1.0 / pb.m))
+        q, self.r = marginals(pb.joint_xy, enc, np.full((k, pb.m), 1.0 / pb.m))
         self.q, self.q_new = np.empty(k), q  # the first step starts from q_new
         self.log_q = np.empty(k)
         self.log_mu = np.empty(n)
         self._row_resid = np.empty(n)
         self._num = np.empty((pb.m, k))
+        # Σ_y p(y|x) log p_k(y|x̂): inside the row pass for few labels, else one GEMM
+        self.fused_labels = pb.m <= kernels.FUSED_LABELS_MAX
+        self._log_r_t = np.empty((pb.m, k)) if self.fused_labels else np.empty((0, k))
 
     def step(self) -> float:
         """Eq. (17) from ``(q_new, r)``; see :class:`infotheory.core.Backend`."""
@@ -43,21 +46,17 @@ class NumpyBackend:
         q, log_q, new = self.q, self.log_q, self.previous
         log_q.fill(-np.inf)
         np.log(q, out=log_q, where=q > 0)
-        if self.use_ib:  # Σ_y p(y|x) log p_k(y|x̂) of eq. (17) step 1, computed into `new`
+        args = (self.coef, self.h_x, self.encoder, new, self.log_mu, self._row_resid)
+        if not self.use_ib:
+            kernels.encoder_step(log_q, self.dl, self.p_y_given_x, self._log_r_t, *args)
+        elif self.fused_labels:  # log p_k(y|x̂) for Σ_y p(y|x) log p_k(y|x̂) of eq. (17) step 1
+            kernels.log_r_transposed(self.r, self._log_r_t)
+            kernels.encoder_step(log_q, self.dl, self.p_y_given_x, self._log_r_t, *args)
+        else:  # Σ_y p(y|x) log p_k(y|x̂) by one GEMM, into `new`
             log_likelihood(self.p_y_given_x, self.r, out=new)
-        kernels.encoder_step(
-            log_q,
-            self.dl,
-            new,
-            self.coef,
-            self.h_x,
-            self.encoder,
-            new,
-            self.log_mu,
-            self._row_resid,
-        )
+            kernels.encoder_step_cross(log_q, self.dl, new, *args)
         if self.use_ib:  # eq. (17) steps 2 and 3 (rows of symbols out of use keep their value)
-            num = np.matmul(self.joint_xy.T, new, out=self._num)  # p_{k+1}(y, x̂)
+            num = np.matmul(self.joint_yx, new, out=self._num)  # p_{k+1}(y, x̂)
             np.sum(num, axis=0, out=self.q_new)
             np.divide(num.T, self.q_new[:, None], out=self.r, where=self.q_new[:, None] > 0)
         else:  # eq. (17) step 2

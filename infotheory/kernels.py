@@ -7,17 +7,21 @@ parallel one only for problems large enough to pay for the thread launch.
 
 Notation (see ``docs/theory.md``): ``n`` source symbols, ``k`` reproduction
 symbols; ``log_q[k]`` the current log marginal ``log p_k(x̂)`` (``-inf`` for a
-symbol out of use); ``dl[n, k] = d_RD / λ``; ``ce[n, k]`` the cross-entropy
-``-Σ_y p(y|x) log p_k(y|x̂)`` (only read when ``coef = β/λ > 0``).
+symbol out of use); ``dl[n, k] = d_RD / λ``; ``pyx[n, m] = p(y|x)`` and
+``log_r_t[m, k] = log p_k(y|x̂)`` (only read when ``coef = β/λ > 0``: the cross-entropy
+``-Σ_y p(y|x) log p_k(y|x̂)`` of ``d_IB`` is formed inside the row pass).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from .core import LOGIT_FLOOR, TINY  # the exact-zero floor of step 1 (eq. 17), in the core
 
@@ -59,25 +63,45 @@ def row_max(a):
     return m
 
 
+def _float_bits_typing(typingctx, x):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+def _bits_float_typing(typingctx, i):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+#: the IEEE-754 bits of a float64 as an int64, and back (bit casts in Numba code; LLVM
+#: vectorises them)
+_float_bits: Any = intrinsic(_float_bits_typing)
+_bits_float: Any = intrinsic(_bits_float_typing)
+
+
 @njit(cache=True, nogil=True, fastmath={"nsz", "contract"})
-def exp_row(row, shift, scale):
-    """``exp`` for step 1 of eq. (17), in two loops that LLVM vectorises with AVX2 alone
-    (Numba's ``math.exp`` is a scalar libm call, and NumPy's float64 ``exp`` is scalar
-    too on a CPU without AVX-512).
+def exp_row(row, shift):
+    """``row[j] = e^(row[j] - shift)`` in place for step 1 of eq. (17), exactly 0 where
+    ``row[j] - shift < LOGIT_FLOOR`` (so below ``TINY``), in one loop that LLVM
+    vectorises with AVX2 alone (Numba's ``math.exp`` is a scalar libm call, and NumPy's
+    float64 ``exp`` is scalar too on a CPU without AVX-512).
 
     For ``w = row[j] - shift`` (``≤ 0``: ``shift`` is the row maximum) or, where
     ``w < LOGIT_FLOOR``, the sentinel ``LOGIT_FLOOR - 10``: ``w = k·ln 2 + t`` with
     ``k = round(w/ln 2)`` (by adding and subtracting 1.5·2⁵², no float→int conversion),
-    ``|t| ≤ ln(2)/2`` (Cody–Waite, ``t`` exact to about 2⁻⁶⁰); ``row[j] = e^t =
-    1 + (t + t²·P(t))`` with ``P`` the Taylor polynomial of degree 11 (truncation below
-    5e-18 relative) by Estrin's scheme; ``scale[j]`` (float64) the double ``2^k``
-    (``k ≥ -1010``: normal), built from the bits ``(k + 1023) << 52``. Then
-    ``e^w = row[j] · scale[j]`` exactly (a power of two), at most 1 ulp from the true
-    value. No ``reassoc`` flag: it would cancel the rounding constant and merge the two
-    halves of the reduction.
+    ``|t| ≤ ln(2)/2`` (Cody–Waite, ``t`` exact to about 2⁻⁶⁰); ``e^t = 1 + (t + t²·P(t))``
+    with ``P`` the Taylor polynomial of degree 11 (truncation below 5e-18 relative) by
+    Estrin's scheme; ``2^k`` (``k ≥ -1010``: normal) from the bits ``(k + 1023) << 52``,
+    read off the low mantissa bits of ``k + 1.5·2⁵²`` by a bit cast. Then
+    ``e^w = e^t · 2^k`` exactly (a power of two), at most 1 ulp from the true value. No
+    ``reassoc`` flag: it would cancel the rounding constant and merge the two halves of
+    the reduction.
     """
-    k = row.shape[0]
-    for j in range(k):
+    for j in range(row.shape[0]):
         w = row[j] - shift
         x = w if w >= LOGIT_FLOOR else LOGIT_FLOOR - 10.0
         kr = x * _LOG2E + _ROUND
@@ -92,91 +116,206 @@ def exp_row(row, shift, scale):
         a4 = (1.0 / 3628800.0) + t * (1.0 / 39916800.0)
         a5 = (1.0 / 479001600.0) + t * (1.0 / 6227020800.0)
         p = (a0 + t2 * a1) + t4 * ((a2 + t2 * a3) + t4 * (a4 + t2 * a5))
-        row[j] = 1.0 + (t + t2 * p)
-        scale[j] = kr
-    # the bits of kr are those of 1.5·2⁵² plus k; shifted by 52 only k + 1023 remains
-    bits = scale.view(np.int64)
-    for j in range(k):
-        bits[j] = (bits[j] + 1023) << 52
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _row_logits(log_q, dl_row, cen_row, coef, row):
-    """One row of step 1 of eq. (17), first half: the log-domain numerator
-    ``log p_k(x̂) - d_RD(x, x̂)/λ + (β/λ)·Σ_y p(y|x) log p_k(y|x̂)`` into ``row``.
-
-    Returns ``(row_max, fallback)``. ``cen_row`` may hold ``-inf`` (a label x can emit
-    that x̂ never does). A row whose every entry is ``-inf`` (possible only for a source
-    symbol that reaches no used x̂ through ``d_IB``, e.g. one with p(x) = 0) falls back
-    to the ``d_RD`` part alone (``fallback`` True).
-    """
-    k = dl_row.shape[0]
-    if coef > 0.0:
-        for j in range(k):
-            row[j] = log_q[j] - dl_row[j] + coef * cen_row[j]
-    else:
-        for j in range(k):
-            row[j] = log_q[j] - dl_row[j]
-    m = row_max(row)
-    if m > -np.inf:
-        return m, False
-    for j in range(k):
-        row[j] = log_q[j] - dl_row[j]
-    return row_max(row), True
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _row_normalise(row, scale, old_row, new_row):
-    """One row of step 1 of eq. (17), second half, after :func:`exp_row`: the entries
-    ``row·scale`` (those below ``TINY``, i.e. logits more than ``-LOGIT_FLOOR`` below the
-    row maximum, exactly 0) divided by their sum μ(x) (eq. 13) into ``new_row``.
-    Returns ``(log Σ, max_x̂ |new - old|)``. ``new_row`` may be ``old_row``."""
-    k = row.shape[0]
-    s = 0.0
-    for j in range(k):
-        e = row[j] * scale[j]
-        e = e if e >= TINY else 0.0
-        row[j] = e
-        s += e
-    inv = 1.0 / s
-    for j in range(k):
-        e = row[j] * inv
-        row[j] = e
-        scale[j] = abs(e - old_row[j])
-    for j in range(k):  # a loop: Numba's slice assignment costs 5x (overlap check, temporary)
-        new_row[j] = row[j]
-    return math.log(s), row_max(scale)
+        # the bits of kr are those of 1.5·2⁵² plus k; shifted by 52 only k + 1023 remains
+        e = (1.0 + (t + t2 * p)) * _bits_float((_float_bits(kr) + 1023) << 52)
+        row[j] = e if e >= TINY else 0.0
 
 
 @njit(cache=True, nogil=True)
-def encoder_row(log_q, dl_row, cen_row, coef, h_x, old_row, new_row, row, scale):
-    """One row of step 1 of eq. (17), fused: ``new_row = p_k(x̂) exp(-d_S,k(x,x̂)/λ) / μ(x)``
-    in the log domain (logits, their maximum, :func:`exp_row`, exact zeros below the
-    floor, division by μ(x)) while the row stays in L1. ``row`` and ``scale`` are
-    float64 scratch rows of length k; ``cen_row`` (read only when ``coef = β/λ > 0``) and
-    ``new_row`` may be ``old_row`` or each other. Returns ``(log μ(x), max_x̂ |new - old|)``;
+def log_r_transposed(r, out):
+    """``out[y, x̂] = log r[x̂, y]`` (``-inf`` where ``r = 0``): ``log p_k(y|x̂)`` as rows of
+    length k, the layout the row pass of step 1 of eq. (17) reads (:func:`_row_logits`)."""
+    k, m = r.shape
+    for j in range(k):
+        for y in range(m):
+            out[y, j] = math.log(r[j, y]) if r[j, y] > 0.0 else -np.inf
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _add_labels(row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, count):
+    """``row += Σ_t w_t · log_r_t[y_t]`` for the first ``count`` (1 to 4) labels, in one
+    pass (a 4-label pass loads and stores the row once for four products)."""
+    k = row.shape[0]
+    a = log_r_t[y0]
+    if count == 1:
+        for j in range(k):
+            row[j] += w0 * a[j]
+        return
+    b = log_r_t[y1]
+    if count == 2:
+        for j in range(k):
+            row[j] += w0 * a[j] + w1 * b[j]
+        return
+    c = log_r_t[y2]
+    if count == 3:
+        for j in range(k):
+            row[j] += (w0 * a[j] + w1 * b[j]) + w2 * c[j]
+        return
+    d = log_r_t[y3]
+    for j in range(k):
+        row[j] += (w0 * a[j] + w1 * b[j]) + (w2 * c[j] + w3 * d[j])
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _base_labels(row, log_q, dl_row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, count):
+    """``row = log_q - dl_row + Σ_t w_t · log_r_t[y_t]`` for the first ``count`` (0 to 4)
+    labels, in one pass (the first pass of :func:`_row_logits`)."""
+    k = row.shape[0]
+    if count == 0:
+        for j in range(k):
+            row[j] = log_q[j] - dl_row[j]
+        return
+    a = log_r_t[y0]
+    if count == 1:
+        for j in range(k):
+            row[j] = (log_q[j] - dl_row[j]) + w0 * a[j]
+        return
+    b = log_r_t[y1]
+    if count == 2:
+        for j in range(k):
+            row[j] = (log_q[j] - dl_row[j]) + (w0 * a[j] + w1 * b[j])
+        return
+    c = log_r_t[y2]
+    if count == 3:
+        for j in range(k):
+            row[j] = (log_q[j] - dl_row[j]) + ((w0 * a[j] + w1 * b[j]) + w2 * c[j])
+        return
+    d = log_r_t[y3]
+    for j in range(k):
+        row[j] = (log_q[j] - dl_row[j]) + ((w0 * a[j] + w1 * b[j]) + (w2 * c[j] + w3 * d[j]))
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _row_logits(log_q, dl_row, pyx_row, log_r_t, coef, row):
+    """One row of step 1 of eq. (17), first half: the log-domain numerator
+    ``row = log p_k(x̂) - d_RD(x, x̂)/λ + (β/λ)·Σ_y p(y|x) log p_k(y|x̂)``.
+
+    The sum over labels (the part of ``-d_IB`` of eq. (1) that depends on x̂) is formed
+    here, up to four labels per pass (the first four in the pass that writes
+    ``log p_k(x̂) - d_RD/λ``), from ``log_r_t[y] = log p_k(y|·)`` (``-inf`` where
+    ``p_k(y|x̂) = 0``); labels with ``p(y|x) = 0`` are skipped (``0·log 0 = 0``), so an
+    entry is ``-inf`` exactly where a label x can emit meets one x̂ never does. Read
+    only when ``coef = β/λ > 0``.
+    """
+    count = 0
+    first = True
+    y0 = y1 = y2 = y3 = 0
+    w0 = w1 = w2 = w3 = 0.0
+    if coef > 0.0:
+        for y in range(pyx_row.shape[0]):
+            if pyx_row[y] > 0.0:
+                w = coef * pyx_row[y]
+                if count == 0:
+                    y0, w0 = y, w
+                elif count == 1:
+                    y1, w1 = y, w
+                elif count == 2:
+                    y2, w2 = y, w
+                else:
+                    y3, w3 = y, w
+                count += 1
+                if count == 4:
+                    if first:
+                        _base_labels(row, log_q, dl_row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, 4)
+                        first = False
+                    else:
+                        _add_labels(row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, 4)
+                    count = 0
+    if first:
+        _base_labels(row, log_q, dl_row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, count)
+    elif count:
+        _add_labels(row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, count)
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _row_sum(row):
+    """``Σ_j row[j]`` (re-associated: vectorised)."""
+    s = 0.0
+    for j in range(row.shape[0]):
+        s += row[j]
+    return s
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _row_normalise(row, inv, old_row, new_row):
+    """One row of step 1 of eq. (17), last pass: ``new_row = row · inv`` (``inv = 1/μ``,
+    eq. 13). Returns ``max_x̂ |new - old|``, taken over the bits of the non-negative
+    differences as int64 (their order is that of the floats, and an int max vectorises
+    where a float max does not; a NaN would win). ``new_row`` may be ``old_row``
+    (``old_row[j]`` is read before ``new_row[j]`` is written)."""
+    top = 0
+    for j in range(row.shape[0]):
+        e = row[j] * inv
+        b = _float_bits(abs(e - old_row[j]))
+        top = b if b > top else top
+        new_row[j] = e
+    return _bits_float(top)
+
+
+@njit(cache=True, nogil=True)
+def _row_finish(log_q, dl_row, coef, h_x, row, old_row, new_row):
+    """Step 1 of eq. (17) on a row whose logits :func:`_row_logits` wrote into ``row``:
+    the maximum, :func:`exp_row` (exact zeros below the floor), the sum μ(x) and the
+    division by it (:func:`_row_normalise`); three passes over the row. A row whose every logit is ``-inf`` (possible only for a
+    source symbol that reaches no used x̂ through ``d_IB``, e.g. one with p(x) = 0)
+    falls back to the ``d_RD`` part alone. Returns ``(log μ(x), max_x̂ |new - old|)``;
     ``log μ`` includes the constant ``β·H(Y|X=x)/λ`` part of ``d_IB`` that cancels in
-    the encoder."""
-    m, fallback = _row_logits(log_q, dl_row, cen_row, coef, row)
-    exp_row(row, m, scale)
-    log_s, resid = _row_normalise(row, scale, old_row, new_row)
-    log_mu = m + log_s
+    the encoder (not in the fallback)."""
+    m = row_max(row)
+    fallback = m == -np.inf
+    if fallback:
+        for j in range(row.shape[0]):
+            row[j] = log_q[j] - dl_row[j]
+        m = row_max(row)
+    exp_row(row, m)
+    s = _row_sum(row)
+    resid = _row_normalise(row, 1.0 / s, old_row, new_row)
+    log_mu = m + math.log(s)
     if not fallback:
         log_mu += coef * h_x
     return log_mu, resid
 
 
-def _step_impl(log_q, dl, cen, coef, h_x, enc_old, enc_new, log_mu, row_resid, chunks):
+@njit(cache=True, nogil=True)
+def encoder_row(log_q, dl_row, pyx_row, log_r_t, coef, h_x, old_row, new_row, row):
+    """One row of step 1 of eq. (17), fused: ``new_row = p_k(x̂) exp(-d_S,k(x,x̂)/λ) / μ(x)``
+    in the log domain (logits with the label sum, :func:`_row_logits`; their maximum,
+    :func:`exp_row`, exact zeros below the floor, division by μ(x): :func:`_row_finish`)
+    while the row stays in L1. ``row`` is a float64 scratch row of length k; ``pyx_row = p(y|x)`` and ``log_r_t`` (m×k, ``log p_k(y|x̂)``) are read only when
+    ``coef = β/λ > 0``; ``new_row`` may be ``old_row``. Returns
+    ``(log μ(x), max_x̂ |new - old|)``."""
+    _row_logits(log_q, dl_row, pyx_row, log_r_t, coef, row)
+    return _row_finish(log_q, dl_row, coef, h_x, row, old_row, new_row)
+
+
+#: the most labels whose sum ``Σ_y p(y|x) log p_k(y|x̂)`` step 1 forms inside its row pass
+#: (:func:`encoder_step`); with more, one GEMM forms it first (:func:`encoder_step_cross`):
+#: the row pass reads all of ``log_r_t`` (m·k floats) for every row, which beyond about
+#: 24–32 labels costs more than the GEMM (measured at n = k = 256, 1024 and 2048;
+#: ``docs/performance.md``)
+FUSED_LABELS_MAX = 24
+
+
+def _step_impl(
+    log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, log_mu, row_resid, chunks, cross
+):
     """:func:`encoder_row` for every row, in ``chunks`` blocks of rows (``prange`` in
-    the parallel build), each with its own scratch rows."""
+    the parallel build), each with its own scratch row. With ``cross``, ``log_r_t`` is
+    the n×k term ``Σ_y p(y|x) log p_k(y|x̂)`` itself: row x reads its own row of it, as
+    one label of weight 1 (``pyx`` is not read)."""
     n, k = dl.shape
+    one = np.ones(1)
     for c in prange(chunks):
         row = np.empty(k)
-        scale = np.empty(k)
         for i in range(c * n // chunks, (c + 1) * n // chunks):
-            lm, rr = encoder_row(
-                log_q, dl[i], cen[i], coef, h_x[i], enc_old[i], enc_new[i], row, scale
-            )
+            if cross:
+                lm, rr = encoder_row(
+                    log_q, dl[i], one, log_r_t[i : i + 1], coef, h_x[i], enc_old[i], enc_new[i], row
+                )
+            else:
+                lm, rr = encoder_row(
+                    log_q, dl[i], pyx[i], log_r_t, coef, h_x[i], enc_old[i], enc_new[i], row
+                )
             log_mu[i] = lm
             row_resid[i] = rr
 
@@ -215,17 +354,35 @@ def dead_log_c(p_x, dl, log_mu, dead):
     return out
 
 
-def encoder_step(log_q, dl, cen, coef, h_x, enc_old, enc_new, log_mu, row_resid) -> None:
+def _run_step(log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, log_mu, row_resid, cross):
+    threads = numba.get_num_threads()
+    if dl.size >= PARALLEL_MIN_SIZE and threads > 1:
+        _step_parallel(
+            log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, log_mu, row_resid, threads, cross
+        )
+    else:
+        _step_serial(
+            log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, log_mu, row_resid, 1, cross
+        )
+
+
+def encoder_step(log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, log_mu, row_resid) -> None:
     """Step 1 of eq. (17): ``enc_new = p_k(x̂) exp(-d_S,k(x,x̂)/λ) / μ(x)`` in the log
     domain, one fused pass per row (:func:`encoder_row`), with ``log_mu[x] = log μ(x)``
     and the stationarity residual ``row_resid[x] = max_x̂ |enc_new - enc_old|``.
 
-    ``cen`` (``Σ_y p(y|x) log p_k(y|x̂)``, n×k) is read only when ``coef = β/λ > 0`` and
-    may be the same buffer as ``enc_new``. The parallel build runs for
-    ``n·k ≥ PARALLEL_MIN_SIZE`` when Numba has more than one thread.
+    ``pyx = p(y|x)`` (n×m) and ``log_r_t`` (m×k: ``log p_k(y|x̂)``, ``-inf`` where 0,
+    :func:`log_r_transposed`) are read only when ``coef = β/λ > 0``: the cross-entropy
+    term ``Σ_y p(y|x) log p_k(y|x̂)`` is formed row by row inside the pass, so no n×k
+    array of it is ever written (for at most ``FUSED_LABELS_MAX`` labels; beyond, see
+    :func:`encoder_step_cross`). ``enc_new`` may be ``enc_old``. The parallel build runs
+    for ``n·k ≥ PARALLEL_MIN_SIZE`` when Numba has more than one thread.
     """
-    threads = numba.get_num_threads()
-    if dl.size >= PARALLEL_MIN_SIZE and threads > 1:
-        _step_parallel(log_q, dl, cen, coef, h_x, enc_old, enc_new, log_mu, row_resid, threads)
-    else:
-        _step_serial(log_q, dl, cen, coef, h_x, enc_old, enc_new, log_mu, row_resid, 1)
+    _run_step(log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, log_mu, row_resid, False)
+
+
+def encoder_step_cross(log_q, dl, cross, coef, h_x, enc_old, enc_new, log_mu, row_resid) -> None:
+    """:func:`encoder_step` from the n×k term ``cross = Σ_y p(y|x) log p_k(y|x̂)``
+    formed beforehand (one GEMM, :func:`infotheory._logdomain.log_likelihood`: the faster
+    way for more than ``FUSED_LABELS_MAX`` labels). ``cross`` may be ``enc_new``."""
+    _run_step(log_q, dl, cross, cross, coef, h_x, enc_old, enc_new, log_mu, row_resid, True)

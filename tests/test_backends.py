@@ -52,16 +52,18 @@ def reference_step(px, pyx, d, beta, lam, q, r):
 
 
 CASES = {
-    # name: (beta, lam, which symbols start out of use, scale of d beyond the floor)
-    "rd": (0.0, 0.3, [1], 1.0),
-    "rd-floor": (0.0, 0.01, [], 20.0),
-    "semantic": (0.7, 0.4, [2], 1.0),
-    "ib": (5.0, 1.0, [], 0.0),
+    # name: (beta, lam, which symbols start out of use, scale of d beyond the floor, |Y|)
+    "rd": (0.0, 0.3, [1], 1.0, 3),
+    "rd-floor": (0.0, 0.01, [], 20.0, 3),
+    "semantic": (0.7, 0.4, [2], 1.0, 3),
+    "ib": (5.0, 1.0, [], 0.0, 3),
+    # more labels than kernels.FUSED_LABELS_MAX: the label sum by one GEMM first
+    "semantic-many-labels": (0.7, 0.4, [2], 1.0, 31),
 }
 
 
-def _case(name, n=9, m=3, k=6):
-    beta, lam, dead, scale = CASES[name]
+def _case(name, n=9, k=6):
+    beta, lam, dead, scale, m = CASES[name]
     rng = np.random.default_rng(len(name))
     px = rng.dirichlet(np.ones(n))
     pyx = rng.dirichlet(np.ones(m), size=n)
@@ -159,3 +161,13 @@ def test_stopping_rules_conform(backend):
     out = core.iterate(be, beta=point.beta, tol=1e-11, gap_tol=0.0, max_iter=3)
     assert out.steps == 3 and not out.converged and out.max_iter_reached
     assert out.message == core.max_iter_message(3)
+
+
+def test_both_ways_of_the_label_sum_are_among_the_cases():
+    """The single-problem backend forms Σ_y p(y|x) log r(y|x̂) inside its row pass for
+    few labels and by a GEMM for many; the cases above exercise both."""
+    ways = {
+        name: NumpyBackend(*_case(name)).fused_labels
+        for name in ("semantic", "semantic-many-labels")
+    }
+    assert ways == {"semantic": True, "semantic-many-labels": False}
