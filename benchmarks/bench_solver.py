@@ -197,22 +197,32 @@ def breakdown(n: int, m: int, beta: float, lam: float, warm: int, repeat: int) -
     kernels.log_r_transposed(r, log_r_t)
     a, cen = -d / lam, np.empty_like(old)
 
+    num, q_new, r_new = np.empty((m, d.shape[1])), np.empty(d.shape[1]), r.copy()
+
+    def marginals_from_num() -> None:
+        np.sum(num, axis=0, out=q_new)
+        np.divide(num.T, q_new[:, None], out=r_new, where=q_new[:, None] > 0)
+
     passes: dict[str, Callable[[], object]] = {
         "log p(x̂), log p(y|x̂) (k + k·|Y| logs)": lambda: (
             np.log(q, out=log_q, where=q > 0),
             kernels.log_r_transposed(r, log_r_t),
         ),
-        "step 1, one fused row pass (encoder_step)": lambda: kernels.encoder_step(
-            log_q, dl, pyx, log_r_t, coef, h_x, old, new, log_mu, resid
+        "step 1 + numerators of 2-3, one pass": lambda: kernels.encoder_step(
+            log_q, dl, pyx, log_r_t, coef, h_x, old, new, log_mu, resid, joint_xy, num
         ),
-        "steps 2-3, marginals: GEMM |Y|×n·n×k": lambda: marginals(joint_xy, new, r),
+        "steps 2-3: q, r from the numerators": marginals_from_num,
         "residual max over n rows": lambda: float(resid.max()),
     }
     floors: dict[str, Callable[[], object]] = {
+        "step 1 alone (no numerators)": lambda: kernels.encoder_step(
+            log_q, dl, pyx, log_r_t, coef, h_x, old, new, log_mu, resid
+        ),
         "step 1 on one row in L1, n times": lambda: _rows_in_l1(
             log_q, dl, pyx, log_r_t, coef, h_x, old, new, n
         ),
-        "Σ_y p(y|x) log p(y|x̂) as one GEMM into n×k": lambda: log_likelihood(pyx, r, out=cen),
+        "was: Σ_y p(y|x) log p(y|x̂), GEMM into n×k": lambda: log_likelihood(pyx, r, out=cen),
+        "was: numerators of 2-3, GEMM |Y|×n·n×k": lambda: marginals(joint_xy, new, r),
         "floor: numpy.exp over n×k": lambda: np.exp(a, out=cen),
         "floor: the kernel's exp_row over n×k": lambda: _exp_rows(a, cen),
         "floor: copy of an n×k array": lambda: np.copyto(cen, a),

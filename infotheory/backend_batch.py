@@ -4,9 +4,9 @@ step 1 fused with steps 2–3 (:func:`step`) so that the row stays in L1 and the
 (``dl``, ``enc``: 2·8·n·k bytes) in L2. The stopping rules, Blahut's certificate and
 the revival rule are the core's own Numba functions (:mod:`infotheory.core`).
 
-The row kernel is the single-problem backend's own (:func:`infotheory.kernels.encoder_row`);
-``q_{k+1}`` is summed row by row (NumPy's ``p_x @ enc`` in another order), so the iterates
-agree with the single-problem backend to rounding (~1e-15), not bit for bit
+The row pass, with the numerators of steps 2–3 summed in it, is the single-problem
+backend's own (:func:`infotheory.kernels.encoder_step`, serial build, in place here);
+the iterates agree with the single-problem backend's to rounding
 (``tests/test_backends.py``).
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from .core import marginals, rd_check_due, rd_verdict
-from .kernels import dead_log_c, encoder_row, log_r_transposed
+from .kernels import _step_serial, dead_log_c, log_r_transposed
 from .problem import Point
 
 # Re-association lets LLVM vectorise the row reductions; no flag assumes finite values
@@ -41,48 +41,45 @@ def step(
     """One eq. (17) step of one problem, in place: ``enc`` (n×k) from the encoder the
     marginals ``q = q_k`` and, when ``coef = β/λ > 0``, ``r = r_k`` (k×m) came from, to
     ``p_k(x̂|x)``; ``q_new = q_{k+1}``, ``r`` becomes ``r_{k+1}`` (rows of symbols out of
-    use keep their value), ``log_mu = log μ_k(x)``. Each row of step 1 is fused by
-    :func:`infotheory.kernels.encoder_row`, in place (the row ``Σ_y p(y|x) log r_k(y|x̂)``
-    formed inside it), then the row's share of steps 2–3.
+    use keep their value), ``log_mu = log μ_k(x)``. Step 1 is the single-problem
+    backend's own row pass (:func:`infotheory.kernels.encoder_step`, serial build), in
+    place, with the numerators of steps 2–3 summed in the same pass.
     Returns the residual ``max |p_{k+1}(x̂|x) - p_k(x̂|x)|``."""
     n, k = dl.shape
     m = p_y_given_x.shape[1]
     use_ce = coef > 0.0
-    row = np.empty(k)
     log_q = np.empty(k)
-    log_r_t = np.empty((m, k))  # log r_k(y|x̂), transposed: rows of length k
-    joint_t = np.zeros((m, k))  # p_{k+1}(x̂, y), transposed
+    log_r_t = np.empty((m if use_ce else 0, k))  # log r_k(y|x̂), transposed: rows of length k
     for j in range(k):
         log_q[j] = math.log(q[j]) if q[j] > 0.0 else -np.inf
-    if use_ce:
+    if use_ce:  # steps 2-3 summed in the pass: p_{k+1}(y, x̂) from the weights p(x, y)
         log_r_transposed(r, log_r_t)
-    q_new[:] = 0.0
-    resid = 0.0
-    for i in range(n):
-        lm, rr = encoder_row(
-            log_q, dl[i], p_y_given_x[i], log_r_t, coef, h_x[i], enc[i], enc[i], row
-        )
-        log_mu[i] = lm
-        resid = max(resid, rr)
-        if not use_ce:  # eq. (17) step 2, this row's share
-            for j in range(k):
-                q_new[j] += p_x[i] * enc[i, j]
-        else:  # eq. (17) step 3, numerator (step 2 is its sum over y)
+        weights = np.empty((n, m))
+        for i in range(n):
             for y in range(m):
-                w = p_x[i] * p_y_given_x[i, y]
-                if w > 0.0:
-                    for j in range(k):
-                        joint_t[y, j] += w * enc[i, j]
+                weights[i, y] = p_x[i] * p_y_given_x[i, y]
+    else:  # step 2 alone: p_{k+1}(x̂) from the weights p(x)
+        weights = np.empty((n, 1))
+        weights[:, 0] = p_x
+    nums = np.empty((1, weights.shape[1], k))
+    row_resid = np.empty(n)
+    _step_serial(
+        log_q, dl, p_y_given_x, log_r_t, coef, h_x, enc, enc, log_mu, row_resid, False, weights,
+        nums,
+    )  # fmt: skip
+    num = nums[0]
     if use_ce:  # steps 2 and 3
         for j in range(k):
             s = 0.0
             for y in range(m):
-                s += joint_t[y, j]
+                s += num[y, j]
             q_new[j] = s
             if s > 0.0:
                 for y in range(m):
-                    r[j, y] = joint_t[y, j] / s
-    return resid
+                    r[j, y] = num[y, j] / s
+    else:
+        q_new[:] = num[0]
+    return row_resid.max()
 
 
 @njit(cache=True, nogil=True)

@@ -26,7 +26,9 @@ class NumpyBackend:
         pb = point.problem
         n, k = enc.shape
         self.p_x, self.p_y_given_x, self.h_x = pb.p_x, pb.p_y_given_x, pb.row_entropies
+        self.joint_xy = pb.joint_xy
         self.joint_yx = np.ascontiguousarray(pb.joint_xy.T)  # p(x, y) as rows of length n
+        self._p_x_col = np.ascontiguousarray(pb.p_x[:, None])
         self.dl, self.coef = point.dl, point.coef
         self.use_ib = self.coef > 0
         self.encoder, self.previous = enc, np.empty_like(enc)
@@ -36,6 +38,7 @@ class NumpyBackend:
         self.log_mu = np.empty(n)
         self._row_resid = np.empty(n)
         self._num = np.empty((pb.m, k))
+        self._q_row = np.empty((1, k))
         # Σ_y p(y|x) log p_k(y|x̂): inside the row pass for few labels, else one GEMM
         self.fused_labels = pb.m <= kernels.FUSED_LABELS_MAX
         self._log_r_t = np.empty((pb.m, k)) if self.fused_labels else np.empty((0, k))
@@ -47,20 +50,28 @@ class NumpyBackend:
         log_q.fill(-np.inf)
         np.log(q, out=log_q, where=q > 0)
         args = (self.coef, self.h_x, self.encoder, new, self.log_mu, self._row_resid)
-        if not self.use_ib:
-            kernels.encoder_step(log_q, self.dl, self.p_y_given_x, self._log_r_t, *args)
-        elif self.fused_labels:  # log p_k(y|x̂) for Σ_y p(y|x) log p_k(y|x̂) of eq. (17) step 1
+        if not self.use_ib:  # step 1 and, summed in the same pass, step 2
+            kernels.encoder_step(
+                log_q, self.dl, self.p_y_given_x, self._log_r_t, *args, self._p_x_col, self._q_row
+            )
+            self.q_new[:] = self._q_row[0]
+            return self._finish(new)
+        if self.fused_labels:  # log p_k(y|x̂) for Σ_y p(y|x) log p_k(y|x̂) of eq. (17) step 1
             kernels.log_r_transposed(self.r, self._log_r_t)
-            kernels.encoder_step(log_q, self.dl, self.p_y_given_x, self._log_r_t, *args)
-        else:  # Σ_y p(y|x) log p_k(y|x̂) by one GEMM, into `new`
+            kernels.encoder_step(
+                log_q, self.dl, self.p_y_given_x, self._log_r_t, *args, self.joint_xy, self._num
+            )
+            num = self._num  # p_{k+1}(y, x̂), summed in the same pass
+        else:  # Σ_y p(y|x) log p_k(y|x̂) by one GEMM, into `new`; then the marginals by one
             log_likelihood(self.p_y_given_x, self.r, out=new)
             kernels.encoder_step_cross(log_q, self.dl, new, *args)
-        if self.use_ib:  # eq. (17) steps 2 and 3 (rows of symbols out of use keep their value)
-            num = np.matmul(self.joint_yx, new, out=self._num)  # p_{k+1}(y, x̂)
-            np.sum(num, axis=0, out=self.q_new)
-            np.divide(num.T, self.q_new[:, None], out=self.r, where=self.q_new[:, None] > 0)
-        else:  # eq. (17) step 2
-            np.matmul(self.p_x, new, out=self.q_new)
+            num = np.matmul(self.joint_yx, new, out=self._num)
+        # eq. (17) steps 2 and 3 (rows of symbols out of use keep their value)
+        np.sum(num, axis=0, out=self.q_new)
+        np.divide(num.T, self.q_new[:, None], out=self.r, where=self.q_new[:, None] > 0)
+        return self._finish(new)
+
+    def _finish(self, new: np.ndarray) -> float:
         self.previous, self.encoder = self.encoder, new
         return float(self._row_resid.max())
 

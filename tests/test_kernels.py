@@ -156,7 +156,22 @@ def test_parallel_build_in_chunks_equals_serial():
     for build, chunks in [(kernels._step_serial, 1), (kernels._step_parallel, 4)]:
         for c in (chunks, 7) if chunks > 1 else (1,):
             enc, log_mu, resid = np.empty((n, k)), np.empty(n), np.empty(n)
-            build(log_q, dl, pyx, log_r_t, coef, h_x, old, enc, log_mu, resid, c, False)
+            nums = np.empty((c, 0, k))
+            build(
+                log_q,
+                dl,
+                pyx,
+                log_r_t,
+                coef,
+                h_x,
+                old,
+                enc,
+                log_mu,
+                resid,
+                False,
+                np.empty((n, 0)),
+                nums,
+            )
             outs.append((enc, log_mu, resid))
     for enc, log_mu, resid in outs[1:]:
         np.testing.assert_array_equal(enc, outs[0][0])
@@ -172,3 +187,28 @@ def test_log_r_transposed_is_the_log_of_the_transpose_with_minus_inf_at_zero():
     with np.errstate(divide="ignore"):
         np.testing.assert_array_equal(out, np.log(r.T))
     assert out[1, 2] == out[0, 4] == -np.inf
+
+
+@pytest.mark.parametrize("k", [45, kernels.TILE_COLS + 77])
+def test_encoder_step_sums_the_marginals_in_the_same_pass(k):
+    """With weights (n×w), encoder_step also returns num = weightsᵀ·enc_new (eq. 17 steps
+    2–3), summed block by block and tile by tile: equal to the product to rounding
+    (1e-14 relative), for n not a multiple of the block of rows or of 4, k beyond one
+    tile, and in the parallel build's chunks (each with its own accumulator)."""
+    rng = np.random.default_rng(5)
+    n = kernels.BLOCK_ROWS * 2 + 7
+    log_q, dl, pyx, log_r_t, coef, h_x, old = random_case(rng, n, k, 0.4, far=False)
+    weights = rng.random((n, 3)) / n
+    enc, log_mu, resid, num = np.empty((n, k)), np.empty(n), np.empty(n), np.empty((3, k))
+    kernels.encoder_step(log_q, dl, pyx, log_r_t, coef, h_x, old, enc, log_mu, resid, weights, num)
+    np.testing.assert_allclose(num, weights.T @ enc, rtol=1e-14, atol=1e-300)
+    ref = np.empty((n, k))
+    kernels.encoder_step(log_q, dl, pyx, log_r_t, coef, h_x, old, ref, log_mu, resid)
+    np.testing.assert_array_equal(enc, ref)  # summing does not touch the encoder
+    nums = np.empty((3, 3, k))
+    par = np.empty((n, k))
+    kernels._step_parallel(
+        log_q, dl, pyx, log_r_t, coef, h_x, old, par, log_mu, resid, False, weights, nums
+    )
+    np.testing.assert_array_equal(par, enc)
+    np.testing.assert_allclose(nums.sum(axis=0), num, rtol=1e-14, atol=1e-300)
