@@ -47,7 +47,7 @@ from numba import njit
 from threadpoolctl import threadpool_limits
 
 import infotheory
-from infotheory import ConvergenceWarning, core, kernels
+from infotheory import ConvergenceWarning, core, kernels, rowops
 from infotheory._logdomain import log_likelihood, safe_log
 from infotheory.backend_numpy import NumpyBackend
 from infotheory.core import marginals
@@ -157,13 +157,13 @@ def _rows_in_l1(log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, n_rows):
 
 @njit(cache=True)
 def _exp_rows(a, out):
-    """The kernel's exp (:func:`infotheory.kernels.exp_row`) over every row of ``a``."""
+    """The kernel's exp (:func:`infotheory.rowops.exp_row`) over every row of ``a``."""
     for i in range(a.shape[0]):
         row = out[i]
         src = a[i]
         for j in range(row.shape[0]):
             row[j] = src[j]
-        kernels.exp_row(row, 0.0)
+        rowops.exp_row(row, 0.0)
 
 
 def breakdown(n: int, m: int, beta: float, lam: float, warm: int, repeat: int) -> None:
@@ -198,6 +198,7 @@ def breakdown(n: int, m: int, beta: float, lam: float, warm: int, repeat: int) -
     a, cen = -d / lam, np.empty_like(old)
 
     num, q_new, r_new = np.empty((m, d.shape[1])), np.empty(d.shape[1]), r.copy()
+    cur = old.copy()  # the encoder the in-place pass updates (as the backend does)
 
     def marginals_from_num() -> None:
         np.sum(num, axis=0, out=q_new)
@@ -208,15 +209,18 @@ def breakdown(n: int, m: int, beta: float, lam: float, warm: int, repeat: int) -
             np.log(q, out=log_q, where=q > 0),
             kernels.log_r_transposed(r, log_r_t),
         ),
-        "step 1 + numerators of 2-3, one pass": lambda: kernels.encoder_step(
-            log_q, dl, pyx, log_r_t, coef, h_x, old, new, log_mu, resid, joint_xy, num
+        "step 1 + numerators of 2-3, one pass in place": lambda: kernels.encoder_step(
+            log_q, dl, pyx, log_r_t, coef, h_x, cur, cur, log_mu, resid, joint_xy, num
         ),
         "steps 2-3: q, r from the numerators": marginals_from_num,
         "residual max over n rows": lambda: float(resid.max()),
     }
     floors: dict[str, Callable[[], object]] = {
-        "step 1 alone (no numerators)": lambda: kernels.encoder_step(
-            log_q, dl, pyx, log_r_t, coef, h_x, old, new, log_mu, resid
+        "the same pass, old and new encoder apart": lambda: kernels.encoder_step(
+            log_q, dl, pyx, log_r_t, coef, h_x, old, new, log_mu, resid, joint_xy, num
+        ),
+        "step 1 alone (no numerators), in place": lambda: kernels.encoder_step(
+            log_q, dl, pyx, log_r_t, coef, h_x, cur, cur, log_mu, resid
         ),
         "step 1 on one row in L1, n times": lambda: _rows_in_l1(
             log_q, dl, pyx, log_r_t, coef, h_x, old, new, n

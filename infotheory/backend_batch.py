@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from .core import marginals, rd_check_due, rd_verdict
-from .kernels import _step_serial, dead_log_c, log_r_transposed
+from .kernels import dead_log_c, log_r_transposed, step_serial
 from .problem import Point
 
 # Re-association lets LLVM vectorise the row reductions; no flag assumes finite values
@@ -63,9 +63,9 @@ def step(
         weights[:, 0] = p_x
     nums = np.empty((1, weights.shape[1], k))
     row_resid = np.empty(n)
-    _step_serial(
+    step_serial(
         log_q, dl, p_y_given_x, log_r_t, coef, h_x, enc, enc, log_mu, row_resid, False, weights,
-        nums,
+        nums, True,
     )  # fmt: skip
     num = nums[0]
     if use_ce:  # steps 2 and 3

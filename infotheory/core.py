@@ -253,7 +253,11 @@ class Backend(Protocol):
     q_new: np.ndarray
     log_mu: np.ndarray
     encoder: np.ndarray
-    previous: np.ndarray
+
+    @property
+    def previous(self) -> np.ndarray:
+        """The encoder the last step started from."""
+        ...
 
     def step(self) -> float:
         """One eq. (17) step; returns the residual ``max |p_{k+1}(x̂|x) - p_k(x̂|x)|``."""

@@ -15,110 +15,16 @@ symbol out of use); ``dl[n, k] = d_RD / λ``; ``pyx[n, m] = p(y|x)`` and
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba import njit, prange
 
-from .core import LOGIT_FLOOR, TINY  # the exact-zero floor of step 1 (eq. 17), in the core
+from .rowops import _FASTMATH, add_row, add_rows4, bits_float, exp_row, float_bits, row_max, row_sum
 
 #: below this many encoder entries (n·k) the serial step is used (and always with one
 #: Numba thread); see docs/performance.md for the measurement behind the value
 PARALLEL_MIN_SIZE = 1 << 22
-
-# Re-association lets LLVM vectorise the row sums; no flag assumes finite values (the
-# logits hold -inf for symbols out of use) or the absence of NaN.
-_FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
-
-_LOG2E = 1.4426950408889634
-#: ln 2 split in a high part with trailing zero bits and the rest (Cody–Waite reduction)
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-#: 1.5·2⁵²: ``x + _ROUND`` holds ``round(x)`` in its low mantissa bits (|x| < 2⁵¹)
-_ROUND = 6755399441055744.0
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def row_max(a):
-    """``max(a)`` with eight accumulators (LLVM does not vectorise a float max reduction
-    without the no-NaN flag; eight independent chains at least hide the latency)."""
-    k = a.shape[0]
-    k8 = k - k % 8
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = -np.inf
-    for j in range(0, k8, 8):
-        m0 = max(m0, a[j])
-        m1 = max(m1, a[j + 1])
-        m2 = max(m2, a[j + 2])
-        m3 = max(m3, a[j + 3])
-        m4 = max(m4, a[j + 4])
-        m5 = max(m5, a[j + 5])
-        m6 = max(m6, a[j + 6])
-        m7 = max(m7, a[j + 7])
-    m = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-    for j in range(k8, k):
-        m = max(m, a[j])
-    return m
-
-
-def _float_bits_typing(typingctx, x):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
-
-
-def _bits_float_typing(typingctx, i):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(types.int64), codegen
-
-
-#: the IEEE-754 bits of a float64 as an int64, and back (bit casts in Numba code; LLVM
-#: vectorises them)
-_float_bits: Any = intrinsic(_float_bits_typing)
-_bits_float: Any = intrinsic(_bits_float_typing)
-
-
-@njit(cache=True, nogil=True, fastmath={"nsz", "contract"})
-def exp_row(row, shift):
-    """``row[j] = e^(row[j] - shift)`` in place for step 1 of eq. (17), exactly 0 where
-    ``row[j] - shift < LOGIT_FLOOR`` (so below ``TINY``), in one loop that LLVM
-    vectorises with AVX2 alone (Numba's ``math.exp`` is a scalar libm call, and NumPy's
-    float64 ``exp`` is scalar too on a CPU without AVX-512).
-
-    For ``w = row[j] - shift`` (``≤ 0``: ``shift`` is the row maximum) or, where
-    ``w < LOGIT_FLOOR``, the sentinel ``LOGIT_FLOOR - 10``: ``w = k·ln 2 + t`` with
-    ``k = round(w/ln 2)`` (by adding and subtracting 1.5·2⁵², no float→int conversion),
-    ``|t| ≤ ln(2)/2`` (Cody–Waite, ``t`` exact to about 2⁻⁶⁰); ``e^t = 1 + (t + t²·P(t))``
-    with ``P`` the Taylor polynomial of degree 11 (truncation below 5e-18 relative) by
-    Estrin's scheme; ``2^k`` (``k ≥ -1010``: normal) from the bits ``(k + 1023) << 52``,
-    read off the low mantissa bits of ``k + 1.5·2⁵²`` by a bit cast. Then
-    ``e^w = e^t · 2^k`` exactly (a power of two), at most 1 ulp from the true value. No
-    ``reassoc`` flag: it would cancel the rounding constant and merge the two halves of
-    the reduction.
-    """
-    for j in range(row.shape[0]):
-        w = row[j] - shift
-        x = w if w >= LOGIT_FLOOR else LOGIT_FLOOR - 10.0
-        kr = x * _LOG2E + _ROUND
-        kf = kr - _ROUND  # round(x / ln 2), exactly
-        t = (x - kf * _LN2_HI) - kf * _LN2_LO
-        t2 = t * t
-        t4 = t2 * t2
-        a0 = 0.5 + t * (1.0 / 6.0)
-        a1 = (1.0 / 24.0) + t * (1.0 / 120.0)
-        a2 = (1.0 / 720.0) + t * (1.0 / 5040.0)
-        a3 = (1.0 / 40320.0) + t * (1.0 / 362880.0)
-        a4 = (1.0 / 3628800.0) + t * (1.0 / 39916800.0)
-        a5 = (1.0 / 479001600.0) + t * (1.0 / 6227020800.0)
-        p = (a0 + t2 * a1) + t4 * ((a2 + t2 * a3) + t4 * (a4 + t2 * a5))
-        # the bits of kr are those of 1.5·2⁵² plus k; shifted by 52 only k + 1023 remains
-        e = (1.0 + (t + t2 * p)) * _bits_float((_float_bits(kr) + 1023) << 52)
-        row[j] = e if e >= TINY else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -228,39 +134,45 @@ def _row_logits(log_q, dl_row, pyx_row, log_r_t, coef, row):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _row_sum(row):
-    """``Σ_j row[j]`` (re-associated: vectorised)."""
-    s = 0.0
-    for j in range(row.shape[0]):
-        s += row[j]
-    return s
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _row_normalise(row, inv, old_row, new_row):
     """One row of step 1 of eq. (17), last pass: ``new_row = row · inv`` (``inv = 1/μ``,
     eq. 13). Returns ``max_x̂ |new - old|``, taken over the bits of the non-negative
     differences as int64 (their order is that of the floats, and an int max vectorises
     where a float max does not; a NaN would win). ``new_row`` may be ``old_row``
-    (``old_row[j]`` is read before ``new_row[j]`` is written)."""
+    (``old_row[j]`` is read before ``new_row[j]`` is written; LLVM's overlap check then
+    takes its scalar loop: :func:`_row_normalise_in_place` is the vectorised one)."""
     top = 0
     for j in range(row.shape[0]):
         e = row[j] * inv
-        b = _float_bits(abs(e - old_row[j]))
+        b = float_bits(abs(e - old_row[j]))
         top = b if b > top else top
         new_row[j] = e
-    return _bits_float(top)
+    return bits_float(top)
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _row_normalise_in_place(row, inv, enc_row):
+    """:func:`_row_normalise` with ``old_row = new_row = enc_row``."""
+    top = 0
+    for j in range(row.shape[0]):
+        e = row[j] * inv
+        b = float_bits(abs(e - enc_row[j]))
+        top = b if b > top else top
+        enc_row[j] = e
+    return bits_float(top)
 
 
 @njit(cache=True, nogil=True)
-def _row_finish(log_q, dl_row, coef, h_x, row, old_row, new_row):
+def _row_finish(log_q, dl_row, coef, h_x, row, old_row, new_row, in_place):
     """Step 1 of eq. (17) on a row whose logits :func:`_row_logits` wrote into ``row``:
-    the maximum, :func:`exp_row` (exact zeros below the floor), the sum μ(x) and the
-    division by it (:func:`_row_normalise`); three passes over the row. A row whose every logit is ``-inf`` (possible only for a
-    source symbol that reaches no used x̂ through ``d_IB``, e.g. one with p(x) = 0)
-    falls back to the ``d_RD`` part alone. Returns ``(log μ(x), max_x̂ |new - old|)``;
-    ``log μ`` includes the constant ``β·H(Y|X=x)/λ`` part of ``d_IB`` that cancels in
-    the encoder (not in the fallback)."""
+    the maximum, :func:`infotheory.rowops.exp_row` (exact zeros below the floor), the sum
+    μ(x) and the division by it (:func:`_row_normalise`, or with ``in_place``, where
+    ``new_row`` is ``old_row``, :func:`_row_normalise_in_place`); three passes over the
+    row. A row whose every logit is ``-inf`` (possible only for a source symbol that
+    reaches no used x̂ through ``d_IB``, e.g. one with p(x) = 0) falls back to the
+    ``d_RD`` part alone. Returns ``(log μ(x), max_x̂ |new - old|)``; ``log μ`` includes
+    the constant ``β·H(Y|X=x)/λ`` part of ``d_IB`` that cancels in the encoder (not in
+    the fallback)."""
     m = row_max(row)
     fallback = m == -np.inf
     if fallback:
@@ -268,8 +180,11 @@ def _row_finish(log_q, dl_row, coef, h_x, row, old_row, new_row):
             row[j] = log_q[j] - dl_row[j]
         m = row_max(row)
     exp_row(row, m)
-    s = _row_sum(row)
-    resid = _row_normalise(row, 1.0 / s, old_row, new_row)
+    s = row_sum(row)
+    if in_place:
+        resid = _row_normalise_in_place(row, 1.0 / s, new_row)
+    else:
+        resid = _row_normalise(row, 1.0 / s, old_row, new_row)
     log_mu = m + math.log(s)
     if not fallback:
         log_mu += coef * h_x
@@ -280,12 +195,12 @@ def _row_finish(log_q, dl_row, coef, h_x, row, old_row, new_row):
 def encoder_row(log_q, dl_row, pyx_row, log_r_t, coef, h_x, old_row, new_row, row):
     """One row of step 1 of eq. (17), fused: ``new_row = p_k(x̂) exp(-d_S,k(x,x̂)/λ) / μ(x)``
     in the log domain (logits with the label sum, :func:`_row_logits`; their maximum,
-    :func:`exp_row`, exact zeros below the floor, division by μ(x): :func:`_row_finish`)
-    while the row stays in L1. ``row`` is a float64 scratch row of length k; ``pyx_row = p(y|x)`` and ``log_r_t`` (m×k, ``log p_k(y|x̂)``) are read only when
-    ``coef = β/λ > 0``; ``new_row`` may be ``old_row``. Returns
-    ``(log μ(x), max_x̂ |new - old|)``."""
+    exp, exact zeros below the floor, division by μ(x): :func:`_row_finish`) while the
+    row stays in L1. ``row`` is a float64 scratch row of length k; ``pyx_row = p(y|x)``
+    and ``log_r_t`` (m×k, ``log p_k(y|x̂)``) are read only when ``coef = β/λ > 0``;
+    ``new_row`` may be ``old_row``. Returns ``(log μ(x), max_x̂ |new - old|)``."""
     _row_logits(log_q, dl_row, pyx_row, log_r_t, coef, row)
-    return _row_finish(log_q, dl_row, coef, h_x, row, old_row, new_row)
+    return _row_finish(log_q, dl_row, coef, h_x, row, old_row, new_row, False)
 
 
 #: the most labels whose sum ``Σ_y p(y|x) log p_k(y|x̂)`` step 1 forms inside its row pass
@@ -303,20 +218,6 @@ BLOCK_ROWS = 16
 TILE_COLS = 512
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _add_rows4(a, e0, e1, e2, e3, w0, w1, w2, w3):
-    """``a += w0·e0 + w1·e1 + w2·e2 + w3·e3`` (one pass over ``a`` for four rows)."""
-    for j in range(a.shape[0]):
-        a[j] += (w0 * e0[j] + w1 * e1[j]) + (w2 * e2[j] + w3 * e3[j])
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _add_row(a, e0, w0):
-    """``a += w0·e0``."""
-    for j in range(a.shape[0]):
-        a[j] += w0 * e0[j]
-
-
 @njit(cache=True, nogil=True)
 def _accumulate_rows(num, weights, enc, i0, i1):
     """``num[y] += Σ_{i0 ≤ x < i1} weights[x, y] · enc[x]``: the rows' share of the
@@ -332,24 +233,25 @@ def _accumulate_rows(num, weights, enc, i0, i1):
             e0, e1, e2, e3 = enc[i][j0:j1], enc[i + 1][j0:j1], enc[i + 2][j0:j1], enc[i + 3][j0:j1]
             for y in range(m):
                 w = weights[i : i + 4, y]
-                _add_rows4(num[y][j0:j1], e0, e1, e2, e3, w[0], w[1], w[2], w[3])
+                add_rows4(num[y][j0:j1], e0, e1, e2, e3, w[0], w[1], w[2], w[3])
             i += 4
         while i < i1:
             e0 = enc[i][j0:j1]
             for y in range(m):
-                _add_row(num[y][j0:j1], e0, weights[i, y])
+                add_row(num[y][j0:j1], e0, weights[i, y])
             i += 1
 
 
 def _step_impl(
-    log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, log_mu, row_resid, cross, weights, nums
-):
-    """:func:`encoder_row` for every row, in ``nums.shape[0]`` chunks of rows
-    (``prange`` in the parallel build), each with its own scratch row and, unless
-    ``weights`` has no columns, its own marginals accumulator ``nums[c]``
-    (:func:`_accumulate_rows`, every ``BLOCK_ROWS`` rows). With ``cross``, ``log_r_t``
-    is the n×k term ``Σ_y p(y|x) log p_k(y|x̂)`` itself: row x reads its own row of it,
-    as one label of weight 1 (``pyx`` is not read)."""
+    log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, log_mu, row_resid, cross, weights, nums,
+    in_place,
+):  # fmt: skip
+    """:func:`encoder_row` for every row (``in_place``: ``enc_new`` is ``enc_old``), in
+    ``nums.shape[0]`` chunks of rows (``prange`` in the parallel build), each with its
+    own scratch row and, unless ``weights`` has no columns, its own marginals
+    accumulator ``nums[c]`` (:func:`_accumulate_rows`, every ``BLOCK_ROWS`` rows). With
+    ``cross``, ``log_r_t`` is the n×k term ``Σ_y p(y|x) log p_k(y|x̂)`` itself: row x
+    reads its own row of it, as one label of weight 1 (``pyx`` is not read)."""
     n, k = dl.shape
     chunks = nums.shape[0]
     accumulate = weights.shape[1] > 0
@@ -363,22 +265,23 @@ def _step_impl(
             i1 = min(i0 + BLOCK_ROWS, hi)
             for i in range(i0, i1):
                 if cross:
-                    lm, rr = encoder_row(
-                        log_q, dl[i], one, log_r_t[i : i + 1], coef, h_x[i], enc_old[i],
-                        enc_new[i], row,
-                    )  # fmt: skip
+                    _row_logits(log_q, dl[i], one, log_r_t[i : i + 1], coef, row)
                 else:
-                    lm, rr = encoder_row(
-                        log_q, dl[i], pyx[i], log_r_t, coef, h_x[i], enc_old[i], enc_new[i], row
-                    )
+                    _row_logits(log_q, dl[i], pyx[i], log_r_t, coef, row)
+                lm, rr = _row_finish(
+                    log_q, dl[i], coef, h_x[i], row, enc_old[i], enc_new[i], in_place
+                )
                 log_mu[i] = lm
                 row_resid[i] = rr
             if accumulate:
                 _accumulate_rows(num, weights, enc_new, i0, i1)
 
 
-_step_serial = njit(cache=True, nogil=True)(_step_impl)
-_step_parallel = njit(cache=True, nogil=True, parallel=True)(_step_impl)
+#: the serial and the ``parallel=True`` builds of :func:`_step_impl` (Numba callers such
+#: as the batched backend call the serial one directly; Python callers use
+#: :func:`encoder_step`, which picks one)
+step_serial = njit(cache=True, nogil=True)(_step_impl)
+step_parallel = njit(cache=True, nogil=True, parallel=True)(_step_impl)
 
 
 @njit(cache=True, nogil=True)
@@ -417,10 +320,10 @@ def _run_step(
     threads = numba.get_num_threads()
     chunks = threads if dl.size >= PARALLEL_MIN_SIZE and threads > 1 else 1
     nums = np.empty((chunks, weights.shape[1], dl.shape[1]))
-    build = _step_parallel if chunks > 1 else _step_serial
+    build = step_parallel if chunks > 1 else step_serial
     build(
         log_q, dl, pyx, log_r_t, coef, h_x, enc_old, enc_new, log_mu, row_resid, cross, weights,
-        nums,
+        nums, enc_new is enc_old,
     )  # fmt: skip
     if num is not None:
         np.sum(nums, axis=0, out=num)
@@ -441,8 +344,8 @@ def encoder_step(
     numerators of steps 2–3 of the new encoder, ``num[y] = Σ_x weights[x, y]·enc_new[x]``
     (``weights = p(x, y)`` gives ``p_{k+1}(y, x̂)``; ``p(x)`` as one column gives
     ``p_{k+1}(x̂)``), summed block by block while the rows are in cache instead of by a
-    GEMM that reads the encoder again. ``enc_new`` may be ``enc_old``. The parallel build
-    runs for ``n·k ≥ PARALLEL_MIN_SIZE`` when Numba has more than one thread.
+    GEMM that reads the encoder again. ``enc_new`` may be ``enc_old`` (the same array:
+    updated in place, the faster way). The parallel build runs for ``n·k ≥ PARALLEL_MIN_SIZE`` when Numba has more than one thread.
     """
     if weights is None:
         weights = np.empty((dl.shape[0], 0))

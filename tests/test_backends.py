@@ -171,3 +171,19 @@ def test_both_ways_of_the_label_sum_are_among_the_cases():
         for name in ("semantic", "semantic-many-labels")
     }
     assert ways == {"semantic": True, "semantic-many-labels": False}
+
+
+@pytest.mark.parametrize("case", ["rd", "semantic", "semantic-many-labels"])
+def test_previous_is_the_encoder_the_last_step_started_from(case):
+    """The single-problem backend steps in place (few labels) and recomputes `previous`
+    from the kept inputs of the step that made it: bit for bit the encoder the last step
+    started from, after one step (the start) and after more, read twice, and while
+    stepping on; with many labels it keeps two buffers."""
+    point, enc = _case(case)
+    backend = NumpyBackend(point, enc.copy())
+    assert backend.in_place == (case != "semantic-many-labels")
+    for _ in range(4):
+        before = backend.encoder.copy()
+        backend.step()
+        np.testing.assert_array_equal(backend.previous, before)
+        np.testing.assert_array_equal(backend.previous, before)
