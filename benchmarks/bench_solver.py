@@ -254,6 +254,42 @@ def breakdown(n: int, m: int, beta: float, lam: float, warm: int, repeat: int) -
         print(f"  {name:<46} {times[name] * 1e3:8.3f} ms")
 
 
+def label_sum_crossover(sizes: list[int], labels: list[int], iters: int, repeat: int) -> None:
+    """Per iteration (β = 1, λ = 0.1) of the single-problem backend with the label sum
+    ``Σ_y p(y|x) log p(y|x̂)`` formed in the row pass (one in-place pass) and by one
+    GEMM first (two buffers, the marginals by a second GEMM), in paired rounds: the
+    measurement behind ``kernels.FUSED_LABELS_MAX``."""
+    print(
+        f"\nlabel sum in the row pass vs by a GEMM (beta=1, lam=0.1; {iters} iterations per "
+        f"timing, {repeat} rounds; kernels.FUSED_LABELS_MAX = {kernels.FUSED_LABELS_MAX}):"
+    )
+    print(
+        f"  {'n=k':>5} {'|Y|':>4} | {'in pass ms':>10} {'GEMM ms':>8} {'GEMM/in pass':>20} default"
+    )
+    default = kernels.FUSED_LABELS_MAX
+    for n in sizes:
+        for m in labels:
+            p_x, pyx, d, init = problem(n, m)
+            runs = {}
+            try:
+                for name, limit in (("fused", m), ("gemm", m - 1)):
+                    kernels.FUSED_LABELS_MAX = limit  # read when a backend is built
+                    runs[name] = iterations_of_ours(p_x, pyx, d, 1.0, 0.1, init)
+            finally:
+                kernels.FUSED_LABELS_MAX = default
+            for run in runs.values():
+                run(1)
+            t = paired_rounds(runs, iters, repeat)
+            med = {name: float(np.median(v)) for name, v in t.items()}
+            r = paired_ratio(t["gemm"], t["fused"])
+            pick = "in pass" if m <= default else "GEMM"
+            print(
+                f"  {n:>5} {m:>4} | {med['fused'] * 1e3:10.2f} {med['gemm'] * 1e3:8.2f} "
+                f"{r[0]:8.2f} [{r[1]:4.2f},{r[2]:4.2f}] {pick}",
+                flush=True,
+            )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
@@ -272,6 +308,12 @@ def main(argv: list[str] | None = None) -> None:
         "--breakdown",
         default="1024,10,1,0.1",
         help="n,|Y|,beta,lam of the per-pass breakdown ('' for none)",
+    )
+    ap.add_argument(
+        "--crossover",
+        default="",
+        help="n,n,...:m,m,...: time the label sum in the row pass against a GEMM at these "
+        "sizes and label counts (instead of the table), e.g. 256,1024:16,24,32,48",
     )
     ap.add_argument(
         "--clock",
@@ -297,6 +339,12 @@ def main(argv: list[str] | None = None) -> None:
         "rounds; times: medians over rounds; ratios: median [quartiles] over rounds of the "
         "ratio within a round\n"
     )
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    if args.crossover:
+        sizes, labels = (list(map(int, part.split(","))) for part in args.crossover.split(":"))
+        with threadpool_limits(limits=1, user_api="blas"):
+            label_sum_crossover(sizes, labels, args.iters, args.repeat)
+        return
     head = (
         f"{'n=k':>5} {'|Y|':>4} {'beta':>5} {'lam':>5} | {'ours ms/it':>10} {'numpy ms/it':>11} "
         f"{'numpy/ours':>17} {'exp ms':>7} {'ours/exp':>17} {'RD ms/it':>9} {'dit ms/it':>9} | "
@@ -304,7 +352,6 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(head)
     print("-" * len(head))
-    warnings.simplefilter("ignore", ConvergenceWarning)
     with threadpool_limits(limits=1, user_api="blas"):
         for n in args.sizes:
             for m in args.labels:

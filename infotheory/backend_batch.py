@@ -20,12 +20,10 @@ from numba import njit
 from .core import marginals, rd_check_due, rd_verdict
 from .kernels import dead_log_c, log_r_transposed, step_serial
 from .problem import Point
-
-# Re-association lets LLVM vectorise the row reductions; no flag assumes finite values
-_FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
+from .rowops import FASTMATH
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def step(
     p_x: np.ndarray,
     p_y_given_x: np.ndarray,

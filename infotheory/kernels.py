@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .rowops import _FASTMATH, add_row, add_rows4, bits_float, exp_row, float_bits, row_max, row_sum
+from .rowops import FASTMATH, add_row, add_rows4, bits_float, exp_row, float_bits, row_max, row_sum
 
 #: below this many encoder entries (n·k) the serial step is used (and always with one
 #: Numba thread); see docs/performance.md for the measurement behind the value
@@ -37,7 +37,7 @@ def log_r_transposed(r, out):
             out[y, j] = math.log(r[j, y]) if r[j, y] > 0.0 else -np.inf
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _add_labels(row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, count):
     """``row += Σ_t w_t · log_r_t[y_t]`` for the first ``count`` (1 to 4) labels, in one
     pass (a 4-label pass loads and stores the row once for four products)."""
@@ -62,7 +62,7 @@ def _add_labels(row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, count):
         row[j] += (w0 * a[j] + w1 * b[j]) + (w2 * c[j] + w3 * d[j])
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _base_labels(row, log_q, dl_row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, count):
     """``row = log_q - dl_row + Σ_t w_t · log_r_t[y_t]`` for the first ``count`` (0 to 4)
     labels, in one pass (the first pass of :func:`_row_logits`)."""
@@ -91,7 +91,7 @@ def _base_labels(row, log_q, dl_row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, co
         row[j] = (log_q[j] - dl_row[j]) + ((w0 * a[j] + w1 * b[j]) + (w2 * c[j] + w3 * d[j]))
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _row_logits(log_q, dl_row, pyx_row, log_r_t, coef, row):
     """One row of step 1 of eq. (17), first half: the log-domain numerator
     ``row = log p_k(x̂) - d_RD(x, x̂)/λ + (β/λ)·Σ_y p(y|x) log p_k(y|x̂)``.
@@ -133,7 +133,7 @@ def _row_logits(log_q, dl_row, pyx_row, log_r_t, coef, row):
         _add_labels(row, log_r_t, y0, w0, y1, w1, y2, w2, y3, w3, count)
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _row_normalise(row, inv, old_row, new_row):
     """One row of step 1 of eq. (17), last pass: ``new_row = row · inv`` (``inv = 1/μ``,
     eq. 13). Returns ``max_x̂ |new - old|``, taken over the bits of the non-negative
@@ -150,7 +150,7 @@ def _row_normalise(row, inv, old_row, new_row):
     return bits_float(top)
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _row_normalise_in_place(row, inv, enc_row):
     """:func:`_row_normalise` with ``old_row = new_row = enc_row``."""
     top = 0
@@ -203,12 +203,13 @@ def encoder_row(log_q, dl_row, pyx_row, log_r_t, coef, h_x, old_row, new_row, ro
     return _row_finish(log_q, dl_row, coef, h_x, row, old_row, new_row, False)
 
 
-#: the most labels whose sum ``Σ_y p(y|x) log p_k(y|x̂)`` step 1 forms inside its row pass
-#: (:func:`encoder_step`); with more, one GEMM forms it first (:func:`encoder_step_cross`):
-#: the row pass reads all of ``log_r_t`` (m·k floats) for every row, which beyond about
-#: 24–32 labels costs more than the GEMM (measured at n = k = 256, 1024 and 2048;
+#: the most labels whose sum ``Σ_y p(y|x) log p_k(y|x̂)`` the single-problem backend
+#: forms inside its row pass (:func:`encoder_step`, in place); with more, one GEMM forms
+#: it first (:func:`encoder_step_cross`). The row pass reads all of ``log_r_t`` (m·k
+#: floats) for every row: at n = k = 1024 and 2048 it is 1.2× faster than the GEMM path
+#: with 10 and 16 labels, even at 24 and slower from 32 (``bench_solver.py --crossover``,
 #: ``docs/performance.md``)
-FUSED_LABELS_MAX = 24
+FUSED_LABELS_MAX = 16
 
 
 #: rows per block of :func:`encoder_step`: a block's new rows are added into the
@@ -345,7 +346,8 @@ def encoder_step(
     (``weights = p(x, y)`` gives ``p_{k+1}(y, x̂)``; ``p(x)`` as one column gives
     ``p_{k+1}(x̂)``), summed block by block while the rows are in cache instead of by a
     GEMM that reads the encoder again. ``enc_new`` may be ``enc_old`` (the same array:
-    updated in place, the faster way). The parallel build runs for ``n·k ≥ PARALLEL_MIN_SIZE`` when Numba has more than one thread.
+    updated in place, the faster way). The parallel build runs for
+    ``n·k ≥ PARALLEL_MIN_SIZE`` when Numba has more than one thread.
     """
     if weights is None:
         weights = np.empty((dl.shape[0], 0))

@@ -19,9 +19,10 @@ from numba.extending import intrinsic
 
 from .core import LOGIT_FLOOR, TINY  # the exact-zero floor of step 1 (eq. 17), in the core
 
-# Re-association lets LLVM vectorise the row sums; no flag assumes finite values (the
-# logits hold -inf for symbols out of use) or the absence of NaN.
-_FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
+#: the fast-math flags of the row loops: re-association lets LLVM vectorise the row sums;
+#: no flag assumes finite values (the logits hold -inf for symbols out of use) or the
+#: absence of NaN
+FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 
 _LOG2E = 1.4426950408889634
 #: ln 2 split in a high part with trailing zero bits and the rest (Cody–Waite reduction)
@@ -31,7 +32,7 @@ _LN2_LO = 1.90821492927058770002e-10
 _ROUND = 6755399441055744.0
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def row_max(a):
     """``max(a)`` with eight accumulators (LLVM does not vectorise a float max reduction
     without the no-NaN flag; eight independent chains at least hide the latency)."""
@@ -83,7 +84,8 @@ def exp_row(row, shift):
     For ``w = row[j] - shift`` (``≤ 0``: ``shift`` is the row maximum) or, where
     ``w < LOGIT_FLOOR``, the sentinel ``LOGIT_FLOOR - 10``: ``w = k·ln 2 + t`` with
     ``k = round(w/ln 2)`` (by adding and subtracting 1.5·2⁵², no float→int conversion),
-    ``|t| ≤ ln(2)/2`` (Cody–Waite, ``t`` exact to about 2⁻⁶⁰); ``e^t = 1 + (t + t²·P(t))``
+    ``|t| ≤ ln(2)/2`` (Cody–Waite, ``t`` exact to about 2⁻⁶⁰);
+    ``e^t = 1 + (t + t²·P(t))``
     with ``P`` the Taylor polynomial of degree 11 (truncation below 5e-18 relative) by
     Estrin's scheme; ``2^k`` (``k ≥ -1010``: normal) from the bits ``(k + 1023) << 52``,
     read off the low mantissa bits of ``k + 1.5·2⁵²`` by a bit cast. Then
@@ -111,7 +113,7 @@ def exp_row(row, shift):
         row[j] = e if e >= TINY else 0.0
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def row_sum(row):
     """``Σ_j row[j]`` (re-associated: vectorised)."""
     s = 0.0
@@ -120,14 +122,14 @@ def row_sum(row):
     return s
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def add_rows4(a, e0, e1, e2, e3, w0, w1, w2, w3):
     """``a += w0·e0 + w1·e1 + w2·e2 + w3·e3`` (one pass over ``a`` for four rows)."""
     for j in range(a.shape[0]):
         a[j] += (w0 * e0[j] + w1 * e1[j]) + (w2 * e2[j] + w3 * e3[j])
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def add_row(a, e0, w0):
     """``a += w0·e0``."""
     for j in range(a.shape[0]):
