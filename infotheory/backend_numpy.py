@@ -2,7 +2,8 @@
 of :mod:`infotheory.kernels` and BLAS (:class:`NumpyBackend`, the
 :class:`infotheory.core.Backend` protocol).
 
-Buffers are allocated once per run; a step allocates nothing of size ``n·k``. With at
+Buffers are allocated once per run; a step allocates nothing of size ``n·k`` (but the
+first, in place, copies the start encoder). With at
 most ``kernels.FUSED_LABELS_MAX`` labels (and always at β = 0) a step is one pass over
 the encoder, in place: step 1 row by row with the label sum ``Σ_y p(y|x) log p_k(y|x̂)``
 formed in the row and the numerators of steps 2–3 summed in the same pass. The encoder
@@ -41,9 +42,10 @@ class NumpyBackend:
         # the weights of the numerators summed in the pass: p(x, y) (steps 2-3), p(x) (step 2)
         self._weights = pb.joint_xy if self.use_ib else np.ascontiguousarray(pb.p_x[:, None])
         self._num = np.empty((self._weights.shape[1], k))
-        self.joint_yx = np.ascontiguousarray(pb.joint_xy.T)  # p(x, y) as rows of length n
         self.encoder = enc
+        # the GEMM path: a second encoder buffer and p(x, y) as rows of length n
         self._other = None if self.in_place else np.empty_like(enc)
+        self._joint_yx = None if self.in_place else np.ascontiguousarray(pb.joint_xy.T)
         q, self.r = marginals(pb.joint_xy, enc, np.full((k, pb.m), 1.0 / pb.m))
         self.q, self.q_new = np.empty(k), q  # the first step starts from q_new
         self.log_q = np.empty(k)
@@ -74,14 +76,14 @@ class NumpyBackend:
             new = self.encoder  # step 1 and the numerators of steps 2-3 in one pass
             self._step_1(log_q, self._log_r_t, new, self.log_mu, self._row_resid, self._num)
         else:  # Σ_y p(y|x) log p_k(y|x̂) by one GEMM, into the other buffer; marginals by one
-            assert self._other is not None
+            assert self._other is not None and self._joint_yx is not None
             new = self._other
             log_likelihood(self.p_y_given_x, self.r, out=new)
             kernels.encoder_step_cross(
                 log_q, self.dl, new, self.coef, self.h_x, self.encoder, new, self.log_mu,
                 self._row_resid,
             )  # fmt: skip
-            np.matmul(self.joint_yx, new, out=self._num)
+            np.matmul(self._joint_yx, new, out=self._num)
             self._other, self.encoder = self.encoder, new
         num = self._num
         if self.use_ib:  # eq. (17) steps 2 and 3 (rows of symbols out of use keep their value)
