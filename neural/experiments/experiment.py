@@ -23,7 +23,7 @@ from neural.experiments.results import (
     provenance,
     write_results,
 )
-from neural.experiments.runner import EXECUTORS, SweepRecords, make_executor, run_jobs
+from neural.experiments.runner import EXECUTORS, SweepRecords, open_executor, run_jobs
 from neural.training.threads import available_cores, threads_for_jobs
 
 FIGURE_FILES = {
@@ -84,12 +84,7 @@ def run_experiment(
     threads = resolve_threads(executor_kind, threads, jobs)
     out = os.path.abspath(out)
     plan = build_jobs(spec, data_dir)
-    runtime = Runtime(
-        out=out,
-        data_dir=os.path.abspath(data_dir) if data_dir else None,
-        device=device,
-        threads=threads,
-    )
+    runtime = Runtime.local(out, data_dir, device, threads)
     sweep, prov = run_plan(
         plan,
         runtime,
@@ -165,13 +160,9 @@ def run_plan(
     prov = provenance()  # versions and git state when the run starts
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        if executor is None:
-            executor = stack.enter_context(
-                make_executor(executor_kind, jobs=jobs, scheduler=scheduler)
-            )
-            kind = executor_kind
-        else:
-            kind = type(executor).__name__
+        executor, kind = open_executor(
+            stack, executor, executor_kind, jobs=jobs, scheduler=scheduler
+        )
         sweep = run_jobs(plan, runtime, executor, progress=progress, on_job_done=on_job_done)
     prov.update(
         executor=kind,

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from neural.experiments.experiment import ExperimentResult
+from neural.experiments.experiment import ExperimentResult, resolve_threads
 from neural.experiments.jobs import (
     EVAL_SEED_KEY,
     Job,
@@ -56,7 +56,7 @@ from neural.experiments.jobs import (
 from neural.experiments.keys import jsonable, parse_float
 from neural.experiments.plan import ExperimentSpec, build_jobs, make_spec
 from neural.experiments.results import mean_interval, normalise_row, provenance, write_results
-from neural.experiments.runner import EXECUTORS, make_executor, run_jobs
+from neural.experiments.runner import open_executor, run_jobs
 from neural.training.result import beta_label
 
 GEN_METHODS = ("rd", "tosc", "ib", "spics", "jpeg", "jpeg2000")
@@ -433,21 +433,13 @@ def run_generalization(
             the ``--out`` of an earlier ``beta`` run to reuse its trainings.
         The other arguments are those of :func:`neural.experiments.run_experiment`.
     """
-    from neural.training.threads import available_cores, threads_for_jobs
+    from neural.training.threads import available_cores
 
     if not isinstance(spec, GeneralizationSpec):
         raise TypeError(f"spec must be a GeneralizationSpec, got {type(spec).__name__}")
-    if executor_kind not in EXECUTORS:
-        raise ValueError(f"executor_kind must be one of {EXECUTORS}, got {executor_kind!r}")
-    if threads is None:
-        threads = 1 if executor_kind == "dask" else threads_for_jobs(jobs)
+    threads = resolve_threads(executor_kind, threads, jobs)
     out = os.path.abspath(out)
-    runtime = Runtime(
-        out=os.path.abspath(runs or out),
-        data_dir=os.path.abspath(data_dir) if data_dir else None,
-        device=device,
-        threads=threads,
-    )
+    runtime = Runtime.local(runs or out, data_dir, device, threads)
     plan = build_jobs(spec.base, data_dir)
     detectors = {seed: detector_job(spec.detection, seed) for seed in range(spec.base.seeds)}
     os.makedirs(runtime.out, exist_ok=True)
@@ -456,13 +448,9 @@ def run_generalization(
     t0 = time.perf_counter()
     timing: dict[str, float] = {}
     with contextlib.ExitStack() as stack:
-        if executor is None:
-            executor = stack.enter_context(
-                make_executor(executor_kind, jobs=jobs, scheduler=scheduler)
-            )
-            kind = executor_kind
-        else:
-            kind = type(executor).__name__
+        executor, kind = open_executor(
+            stack, executor, executor_kind, jobs=jobs, scheduler=scheduler
+        )
         # the detectors train beside the codec trainings (they depend on nothing)
         det_futures = {
             seed: executor.submit(execute_job, j.spec, runtime.as_dict())

@@ -110,6 +110,13 @@ class Runtime:
     device: str = "auto"
     threads: int | None = None  # torch threads per job
 
+    @classmethod
+    def local(cls, out: str, data_dir: str | None, device: str, threads: int) -> Runtime:
+        """The runtime of a run started here: ``out`` and ``data_dir`` made absolute
+        (jobs may run in other processes or on other machines)."""
+        data = os.path.abspath(data_dir) if data_dir else None
+        return cls(out=os.path.abspath(out), data_dir=data, device=device, threads=threads)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "out": self.out,

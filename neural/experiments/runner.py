@@ -55,6 +55,22 @@ class InlineExecutor(Executor):
         return future
 
 
+def open_executor(
+    stack: contextlib.ExitStack,
+    executor: Executor | None,
+    kind: str,
+    *,
+    jobs: int,
+    scheduler: str | None,
+) -> tuple[Executor, str]:
+    """``executor`` if given (and its class name), else the one :func:`make_executor` makes
+    from ``kind``, ``jobs`` and ``scheduler``, entered on ``stack`` (shut down with it), and
+    ``kind``."""
+    if executor is not None:
+        return executor, type(executor).__name__
+    return stack.enter_context(make_executor(kind, jobs=jobs, scheduler=scheduler)), kind
+
+
 @contextlib.contextmanager
 def make_executor(
     kind: str = "process", *, jobs: int = 1, scheduler: str | None = None

@@ -131,3 +131,15 @@ def test_paper_shape_reads_the_means():
     assert s["up"] and s["down_at_ib"] and s["best_tosc_beta"] == 0.01 and s["separated_up"] is None
     s = paper_shape([row("rd", 0.0, 0.7), row("tosc", 0.01, 0.6), row("ib", 1.0, 0.65)])
     assert not s["up"]
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.5, True, "4"])
+def test_run_generalization_refuses_bad_threads_before_any_work(tmp_path, threads):
+    """The Python entry point checks ``threads`` as the other experiments do (it used to
+    take any value through): a clear error naming it, and nothing written."""
+    from neural.experiments.generalization import run_generalization
+
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        run_generalization(make_generalization_spec("quick"), str(out), threads=threads)
+    assert not out.exists()

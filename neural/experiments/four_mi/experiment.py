@@ -284,12 +284,7 @@ def run_mi(
     out = os.path.abspath(out)
     runs = os.path.abspath(runs) if runs else out
     plan = build_mi_jobs(spec, data_dir)
-    runtime = Runtime(
-        out=runs,
-        data_dir=os.path.abspath(data_dir) if data_dir else None,
-        device=device,
-        threads=threads,
-    )
+    runtime = Runtime.local(runs, data_dir, device, threads)
     sweep, prov = run_plan(
         plan,
         runtime,
