@@ -3,8 +3,8 @@ kernels of eq. (17) (:mod:`infotheory.kernels`): the row maximum, exp with exact
 below the floor, the row sum, weighted row sums, and the bit casts they use.
 
 Every function is compiled with ``cache=True``; loops run from 0 over whole rows (LLVM
-vectorises those; a loop over an index range that starts elsewhere was measured 2×
-slower). The fast-math flags are chosen per function: re-association only where no
+vectorises those; a loop over an index range that starts elsewhere ran markedly slower
+in a trial). The fast-math flags are chosen per function: re-association only where no
 rounding trick depends on the order.
 """
 
